@@ -1,0 +1,65 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "tally",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Tally", targets: ["Tally"]),
+        .library(name: "TallyLMDB", targets: ["TallyLMDB"]),
+        .library(name: "TallyChecksum", targets: ["TallyChecksum"]),
+        .executable(name: "tally", targets: ["TallyCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
+        .systemLibrary(name: "CXXHash", pkgConfig: "libxxhash", providers: [.apt(["libxxhash-dev"])]),
+        .target(name: "TallyLMDB", dependencies: ["CLMDB"], swiftSettings: swiftSettings),
+        .target(
+            name: "TallyChecksum",
+            dependencies: ["CXXHash", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TallyLog",
+            dependencies: [
+                "TallyLMDB", "TallyChecksum",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "Tally", dependencies: ["TallyLog"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "TallyCLI",
+            dependencies: [
+                "Tally",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // A child process for the crash tests: appends from many tasks and reports every
+        // acknowledged event on stdout. Lives in Sources/ because tests launch it as a process.
+        .executableTarget(name: "TallyCrashChild", dependencies: ["Tally"], swiftSettings: swiftSettings),
+        .target(name: "TallyTesting", dependencies: ["Tally"], swiftSettings: swiftSettings),
+        .testTarget(name: "TallyLMDBTests", dependencies: ["TallyLMDB", "TallyTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "TallyChecksumTests", dependencies: ["TallyChecksum"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TallyLogTests",
+            dependencies: ["TallyLog", "TallyLMDB", "TallyChecksum", "TallyTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "TallyTests", dependencies: ["Tally", "TallyTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "ArchitectureTests", swiftSettings: swiftSettings),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,20 @@
+import ArgumentParser
+
+@main
+struct TallyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tally",
+        abstract: "Tally: an event-sourced, checksummed ledger for fleets of autonomous agents.",
+        discussion: """
+            Every command works on a data directory (--data, default ./data). Start with:
+              tally init                      create ./data
+              tally append --stream health-api --type health.checked --payload '{"status":"healthy"}'
+              tally read --from-position 1    read the log
+              tally verify                    check every checksum, seal and index entry
+            """,
+        subcommands: [
+            InitCommand.self, AppendCommand.self, ReadCommand.self, TailCommand.self, VerifyCommand.self,
+            StatsCommand.self, DemoCommand.self,
+        ]
+    )
+}

@@ -1,0 +1,40 @@
+/// How to open an LMDB ``Environment``. Every durability-relevant option is explicit.
+public struct EnvironmentConfiguration: Sendable, Equatable {
+    /// The size of the memory map in bytes: the most the environment can ever hold.
+    ///
+    /// LMDB reserves address space, not disk: a large map costs nothing until used. Tally
+    /// never grows a map under live transactions; reopen with a larger size instead.
+    public var mapSizeBytes: Int
+    /// How many named databases the environment may hold.
+    public var databasesMax: Int
+    /// How many concurrent read transactions (across all processes) it allows.
+    public var readersMax: Int
+    /// Open read-only: no write transactions, and no data-directory lock is needed.
+    public var readOnly: Bool
+    /// Skip fsync on commit. Never for real data: only benchmarks that say so use it.
+    public var unsafeNoSync: Bool
+
+    /// Creates a configuration.
+    ///
+    /// - Parameters:
+    ///   - mapSizeBytes: the map size; see ``mapSizeBytes``.
+    ///   - databasesMax: the number of named databases.
+    ///   - readersMax: the number of reader slots.
+    ///   - readOnly: whether to open read-only.
+    ///   - unsafeNoSync: whether to skip fsync on commit (benchmarks only).
+    public init(
+        mapSizeBytes: Int,
+        databasesMax: Int,
+        readersMax: Int = 512,
+        readOnly: Bool,
+        unsafeNoSync: Bool = false
+    ) {
+        precondition(mapSizeBytes > 0, "map size must be positive")
+        precondition(databasesMax > 0 && databasesMax < 1_000, "databasesMax out of range")
+        self.mapSizeBytes = mapSizeBytes
+        self.databasesMax = databasesMax
+        self.readersMax = readersMax
+        self.readOnly = readOnly
+        self.unsafeNoSync = unsafeNoSync
+    }
+}

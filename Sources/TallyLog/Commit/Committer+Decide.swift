@@ -1,0 +1,115 @@
+import Foundation
+import Logging
+import TallyLMDB
+
+extension Committer {
+    /// Decides one request against committed state plus the batch so far.
+    func decide(_ pending: PendingAppend, txn: inout WriteTransaction, overlay: inout BatchOverlay) throws -> Decision {
+        // Idempotency first: a retry of a committed append must succeed even though the
+        // stream has moved on since.
+        var allIDs: [UUID] = []
+        allIDs.reserveCapacity(pending.eventCount)
+        for stream in pending.streams { for event in stream.events { allIDs.append(event.id) } }
+        if Set(allIDs).count != allIDs.count {
+            return .reject(LogError(.eventIDConflict, "the append repeats an event id; every event needs its own id"))
+        }
+        let existing = try self.existingPositions(of: allIDs, txn: &txn, overlay: overlay)
+        let found = existing.compactMap { $0 }
+        if found.count == allIDs.count {
+            return try self.duplicateDecision(pending, positions: found, txn: &txn)
+        }
+        if let index = existing.firstIndex(where: { $0 != nil }), let position = existing[index] {
+            return .reject(
+                LogError(
+                    .eventIDConflict,
+                    "event id \(allIDs[index]) already exists at position \(position), but other events of this "
+                        + "append do not; a retry must resend exactly the same events with the same ids"))
+        }
+        var heads: [UInt64?] = []
+        heads.reserveCapacity(pending.streams.count)
+        for stream in pending.streams {
+            let current = try self.head(of: stream, txn: &txn, overlay: overlay)
+            heads.append(current)
+            guard stream.expectedVersion.accepts(current: current) else {
+                let actual = current.map { "version \($0)" } ?? "no stream"
+                return .reject(
+                    LogError(
+                        .wrongExpectedVersion,
+                        "stream \(stream.streamID) is at \(actual), but the append expected \(stream.expectedVersion)",
+                        actualVersion: current))
+            }
+        }
+        return .accept(heads: heads)
+    }
+
+    /// Checks that every event of a full retry matches what is stored.
+    private func duplicateDecision(_ pending: PendingAppend, positions: [UInt64], txn: inout WriteTransaction) throws
+        -> Decision
+    {
+        var index = 0
+        var versions: [UInt64] = []
+        for stream in pending.streams {
+            var lastVersion: UInt64 = 0
+            for event in stream.events {
+                let position = positions[index]
+                index += 1
+                let stored = try Keys.withPosition(position) { key in try txn.get(self.databases.log, key: key) }
+                guard let stored else {
+                    throw LogError(.corruption, "event id index points to missing position \(position)", position: position)
+                }
+                let recorded = try RecordView(stored).decode()
+                guard recorded.streamID == stream.streamID, recorded.hasSameContent(as: event.source) else {
+                    return .reject(
+                        LogError(
+                            .eventIDConflict,
+                            "event id \(event.id) already exists at position \(position) with other content "
+                                + "(stream, type, payload or metadata differ); use a new id for a new event"))
+                }
+                lastVersion = recorded.streamVersion
+            }
+            versions.append(lastVersion)
+        }
+        return .duplicate(AppendResult(positions: positions, streamVersions: versions, wasDuplicate: true))
+    }
+
+    /// Where each id is stored (batch, tail or persisted index), or `nil`.
+    private func existingPositions(of ids: [UUID], txn: inout WriteTransaction, overlay: BatchOverlay) throws -> [UInt64?] {
+        var result = [UInt64?](repeating: nil, count: ids.count)
+        let checkpoint = self.tail.withLock { tail in
+            for (index, id) in ids.enumerated() {
+                result[index] = overlay.ids[id] ?? tail.ids[id]
+            }
+            return tail.checkpoint
+        }
+        guard checkpoint > 0 else { return result }
+        for (index, id) in ids.enumerated() where result[index] == nil {
+            if let value = try Keys.withID(id, { key in try txn.get(self.databases.ids, key: key) }) {
+                result[index] = Keys.loadLE64(value)
+            }
+        }
+        return result
+    }
+
+    /// A stream's current version: batch, cache, tail, then persisted index.
+    private func head(of stream: PreparedStream, txn: inout WriteTransaction, overlay: BatchOverlay) throws -> UInt64? {
+        if let version = overlay.heads[stream.streamID] { return version }
+        if let cached = self.state.heads[stream.streamID] { return cached }
+        let tailHead = self.tail.withLock { $0.streams[stream.streamID]?.lastVersion }
+        let version = try tailHead ?? txn.withCursor(self.databases.streams) { cursor in
+            try persistedHead(of: stream.streamBytes, cursor: &cursor)
+        }
+        if self.state.heads.count >= Limits.headCacheStreamsMax { self.state.heads.removeAll(keepingCapacity: true) }
+        self.state.heads[stream.streamID] = .some(version)
+        return version
+    }
+}
+
+/// The last version of a stream in the persisted `streams` index, or `nil`.
+func persistedHead(of streamBytes: [UInt8], cursor: inout Cursor) throws -> UInt64? {
+    let probe = Keys.stream(streamBytes, version: UInt64.max)
+    let after = try probe.withUnsafeBytes { key in try cursor.seek(atLeast: key) }
+    let candidate = after == nil ? try cursor.last() : try cursor.previous()
+    guard let entry = candidate, let split = Keys.splitStream(entry.key) else { return nil }
+    guard split.stream.elementsEqual(streamBytes) else { return nil }
+    return split.version
+}

@@ -1,0 +1,177 @@
+import Foundation
+import Logging
+import TallyChecksum
+import TallyLMDB
+
+extension Committer {
+    /// What deciding one request yielded.
+    enum Decision {
+        /// Write it; `heads` are the streams' current versions, in request order.
+        case accept(heads: [UInt64?])
+        case duplicate(AppendResult)
+        case reject(LogError)
+    }
+
+    /// Decides, writes and commits one batch, then resumes its callers.
+    func process(_ batch: [PendingAppend]) {
+        if let failure = self.failureReason {
+            for pending in batch { pending.continuation.resume(throwing: Self.unhealthy(failure)) }
+            return
+        }
+        let started = ContinuousClock.now
+        var outcomes = [Result<AppendResult, LogError>?](repeating: nil, count: batch.count)
+        var overlay = BatchOverlay(nextPosition: self.state.nextPosition, lastChecksum: self.state.lastChecksum)
+        let firstPosition = overlay.nextPosition
+        var seal = SealChain(previous: self.state.lastSeal, first: firstPosition)
+        var sealBytes: [UInt8] = []
+        let recordedAt = max(wallClockNanoseconds(), self.state.lastRecordedAt)
+        do {
+            var txn = try self.environment.beginWrite()
+            var budget = try self.softLimitBudget()
+            for (index, pending) in batch.enumerated() {
+                switch try self.decide(pending, txn: &txn, overlay: &overlay) {
+                case .reject(let error):
+                    outcomes[index] = .failure(error)
+                case .duplicate(let result):
+                    outcomes[index] = .success(result)
+                case .accept(let heads):
+                    let estimate = pending.recordBytes * 2 + 4 * 4_096
+                    guard estimate <= budget else {
+                        outcomes[index] = .failure(self.ledgerFull())
+                        continue
+                    }
+                    budget -= estimate
+                    outcomes[index] = .success(
+                        try self.write(pending, heads: heads, recordedAt: recordedAt, txn: &txn, overlay: &overlay, seal: &seal))
+                }
+            }
+            if overlay.nextPosition > firstPosition {
+                sealBytes = try self.writeSeal(seal, first: firstPosition, last: overlay.nextPosition - 1, txn: &txn)
+            }
+            do {
+                try txn.commit()
+            } catch {
+                self.poison(LogError(.storage, "commit of positions \(firstPosition)... failed: \(error)", cause: error))
+                let failure = Self.unhealthy(LogError(.storage, "\(error)", cause: error))
+                for pending in batch { pending.continuation.resume(throwing: failure) }
+                return
+            }
+        } catch {
+            // Nothing was committed: the transaction was aborted when it went out of scope.
+            let failure = self.classify(error)
+            for pending in batch { pending.continuation.resume(throwing: failure) }
+            return
+        }
+        self.publish(overlay: overlay, seal: sealBytes, recordedAt: recordedAt)
+        self.metrics.record(batchEvents: overlay.written.count, requests: batch.count, duration: ContinuousClock.now - started)
+        for (pending, outcome) in zip(batch, outcomes) {
+            switch outcome {
+            case .success(let result): pending.continuation.resume(returning: result)
+            case .failure(let error): pending.continuation.resume(throwing: error)
+            case nil: preconditionFailure("a request of the batch got no outcome")
+            }
+        }
+    }
+
+    /// After a durable commit: advances the head, the tail index and wakes subscribers.
+    private func publish(overlay: BatchOverlay, seal: [UInt8], recordedAt: UInt64) {
+        guard !overlay.written.isEmpty else { return }
+        precondition(overlay.written.last?.position == overlay.nextPosition - 1, "written events and head disagree")
+        self.state.nextPosition = overlay.nextPosition
+        self.state.lastChecksum = overlay.lastChecksum
+        self.state.lastSeal = seal
+        self.state.lastRecordedAt = recordedAt
+        if self.state.heads.count + overlay.heads.count > Limits.headCacheStreamsMax {
+            self.state.heads.removeAll(keepingCapacity: true)
+        }
+        for (stream, version) in overlay.heads { self.state.heads[stream] = .some(version) }
+        self.tail.withLock { tail in
+            for entry in overlay.written {
+                tail.add(position: entry.position, streamID: entry.streamID, version: entry.version, id: entry.id)
+            }
+        }
+        self.notifier.publish(head: overlay.nextPosition - 1)
+    }
+
+    private func softLimitBudget() throws(LMDBError) -> Int {
+        let info = try self.environment.info()
+        let soft = info.mapSizeBytes / 100 * Limits.mapSoftLimitPercent
+        return max(0, soft - info.usedBytes)
+    }
+
+    func ledgerFull() -> LogError {
+        let size = self.environment.configuration.mapSizeBytes
+        return LogError(
+            .ledgerFull,
+            "the log reached its soft limit (\(Limits.mapSoftLimitPercent)% of the \(size >> 20) MiB map); "
+                + "reads still work; reopen with a larger map (`--map-size`, e.g. \(size >> 29 + 1) GiB) to append again")
+    }
+
+    private func classify(_ error: any Error) -> LogError {
+        if let error = error as? LogError { return error }
+        if let error = error as? LMDBError, error.code == .mapFull { return self.ledgerFull() }
+        return LogError(.storage, "the batch was not written: \(error)", cause: error as? LMDBError)
+    }
+
+    /// Writes the records of an accepted request with MDB_APPEND and returns its result.
+    private func write(
+        _ pending: PendingAppend,
+        heads: [UInt64?],
+        recordedAt: UInt64,
+        txn: inout WriteTransaction,
+        overlay: inout BatchOverlay,
+        seal: inout SealChain
+    ) throws -> AppendResult {
+        var positions: [UInt64] = []
+        positions.reserveCapacity(pending.eventCount)
+        var versions: [UInt64] = []
+        versions.reserveCapacity(pending.streams.count)
+        precondition(heads.count == pending.streams.count, "one head per stream")
+        for (stream, head) in zip(pending.streams, heads) {
+            var version = head.map { $0 + 1 } ?? 0
+            for event in stream.events {
+                let position = overlay.nextPosition
+                let size = event.recordBytes(streamIDBytes: stream.streamBytes.count)
+                var checksum: UInt64 = 0
+                let previous = overlay.lastChecksum
+                try Keys.withPosition(position) { key in
+                    try txn.putReserving(self.databases.log, key: key, size: size, flags: .append) { target in
+                        checksum = RecordEncoder.encode(
+                            into: target, position: position, streamVersion: version, recordedAt: recordedAt,
+                            streamID: stream.streamBytes, event: event, previousChecksum: previous)
+                        seal.add(UnsafeRawBufferPointer(target))
+                    }
+                }
+                overlay.lastChecksum = checksum
+                overlay.ids[event.id] = position
+                overlay.written.append(
+                    TailIndex.Entry(position: position, streamID: stream.streamID, version: version, id: event.id))
+                positions.append(position)
+                overlay.nextPosition = position + 1
+                version += 1
+            }
+            overlay.heads[stream.streamID] = version - 1
+            versions.append(version - 1)
+        }
+        return AppendResult(positions: positions, streamVersions: versions, wasDuplicate: false)
+    }
+
+    private func writeSeal(_ seal: consuming SealChain, first: UInt64, last: UInt64, txn: inout WriteTransaction) throws -> [UInt8] {
+        let digest = seal.finish()
+        var value = Keys.littleEndian(first)
+        value.append(contentsOf: digest)
+        try Keys.withPosition(last) { key in
+            try value.withUnsafeBytes { bytes in
+                try txn.put(self.databases.seals, key: key, value: bytes, flags: .append)
+            }
+        }
+        return digest
+    }
+}
+
+/// Nanoseconds since 1970-01-01 UTC.
+func wallClockNanoseconds() -> UInt64 {
+    var spec = timespec()
+    clock_gettime(CLOCK_REALTIME, &spec)
+    return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
+}

@@ -1,0 +1,137 @@
+import Foundation
+import Logging
+import Synchronization
+import TallyChecksum
+import TallyLMDB
+
+/// The single writer: gathers concurrent appends into one write transaction and one fsync.
+///
+/// Each request in a batch is decided on its own against the committed state plus what
+/// earlier requests of the same batch wrote; only accepted requests are written, so a
+/// rejected request never fails its neighbours. Callers are resumed only after the batch
+/// is durable. A failed commit acknowledges nothing, is never retried, and turns the log
+/// read-only (``LogError/Code/unhealthy``) until it is reopened.
+final class Committer: Sendable {
+    private struct Queue {
+        var pending: [PendingAppend] = []
+        var head = 0
+        var scheduled = false
+        var closed = false
+    }
+
+    let environment: Environment
+    let databases: LogDatabases
+    let writer: WriterThread
+    let state: WriterState
+    let tail: Locked<TailIndex>
+    let notifier: CommitNotifier
+    let tailEventsMax: Int
+    let logger: Logger
+    let metrics: CommitMetrics
+    private let queue = Mutex(Queue())
+    private let failure = Mutex<LogError?>(nil)
+
+    init(
+        environment: Environment,
+        databases: LogDatabases,
+        writer: WriterThread,
+        state: WriterState,
+        tail: Locked<TailIndex>,
+        notifier: CommitNotifier,
+        tailEventsMax: Int,
+        logger: Logger
+    ) {
+        self.environment = environment
+        self.databases = databases
+        self.writer = writer
+        self.state = state
+        self.tail = tail
+        self.notifier = notifier
+        self.tailEventsMax = tailEventsMax
+        self.logger = logger
+        self.metrics = CommitMetrics()
+    }
+
+    /// The error that stopped writes, if any.
+    var failureReason: LogError? { self.failure.withLock { $0 } }
+
+    /// Queues an append and waits until it is durable or rejected.
+    func submit(_ streams: [PreparedStream], events: Int, bytes: Int) async throws -> AppendResult {
+        if let failure = self.failureReason { throw Self.unhealthy(failure) }
+        return try await withCheckedThrowingContinuation { continuation in
+            let pending = PendingAppend(streams: streams, eventCount: events, recordBytes: bytes, continuation: continuation)
+            let action = self.queue.withLock { queue -> Int in
+                if queue.closed { return 0 }
+                queue.pending.append(pending)
+                if queue.scheduled { return 1 }
+                queue.scheduled = true
+                return 2
+            }
+            switch action {
+            case 0: continuation.resume(throwing: LogError(.closed, "the ledger is closed"))
+            case 2: self.writer.submit { self.drain() }
+            default: break
+            }
+        }
+    }
+
+    /// Refuses new appends; queued ones still commit.
+    func close() {
+        self.queue.withLock { $0.closed = true }
+    }
+
+    /// Runs on the writer thread: commits batches until the queue is empty.
+    private func drain() {
+        self.writer.preconditionCurrent()
+        while let batch = self.takeBatch() {
+            self.process(batch)
+            if self.tail.withLock({ $0.count }) >= self.tailEventsMax {
+                self.flushIndex(limit: Limits.indexFlushEventsMax)
+            }
+        }
+    }
+
+    private func takeBatch() -> [PendingAppend]? {
+        self.queue.withLock { queue in
+            guard queue.head < queue.pending.count else {
+                queue.pending.removeAll(keepingCapacity: true)
+                queue.head = 0
+                queue.scheduled = false
+                return nil
+            }
+            var events = 0
+            var bytes = 0
+            var end = queue.head
+            while end < queue.pending.count {
+                let next = queue.pending[end]
+                let fits = events + next.eventCount <= Limits.batchEventsMax && bytes + next.recordBytes <= Limits.batchBytesMax
+                if end > queue.head && !fits { break }
+                events += next.eventCount
+                bytes += next.recordBytes
+                end += 1
+            }
+            let batch = Array(queue.pending[queue.head..<end])
+            queue.head = end
+            if queue.head > 1_024 && queue.head * 2 > queue.pending.count {
+                queue.pending.removeFirst(queue.head)
+                queue.head = 0
+            }
+            return batch
+        }
+    }
+
+    static func unhealthy(_ cause: LogError) -> LogError {
+        LogError(
+            .unhealthy,
+            "the ledger stopped accepting writes after a failed commit (\(cause.message)); "
+                + "nothing of that batch was acknowledged; reopen the ledger and run `tally verify`",
+            cause: cause)
+    }
+
+    /// Marks the log failed: every later append is refused until reopen.
+    func poison(_ error: LogError) {
+        self.failure.withLock { if $0 == nil { $0 = error } }
+        self.logger.critical(
+            "commit failed; the ledger is now read-only", metadata: ["tally.error": "\(error)"])
+    }
+}

@@ -1,0 +1,32 @@
+import Foundation
+import TallyChecksum
+
+/// The committer's view of the log head. Confined to the writer thread.
+final class WriterState: @unchecked Sendable {
+    // @unchecked: every property is read and written only on the log's WriterThread
+    // (Committer.drain and the indexer run there); EventLog.open fills it before the
+    // first job is submitted.
+    var nextPosition: UInt64
+    var lastChecksum: UInt64
+    var lastSeal: SealChain.Seal
+    var lastRecordedAt: UInt64
+    /// Stream → last version, or `nil` for "known not to exist". Committed facts only.
+    var heads: [String: UInt64?] = [:]
+
+    init(nextPosition: UInt64, lastChecksum: UInt64, lastSeal: SealChain.Seal, lastRecordedAt: UInt64) {
+        self.nextPosition = nextPosition
+        self.lastChecksum = lastChecksum
+        self.lastSeal = lastSeal
+        self.lastRecordedAt = lastRecordedAt
+    }
+}
+
+/// What the requests decided so far in one batch changed, before it commits.
+struct BatchOverlay {
+    var nextPosition: UInt64
+    var lastChecksum: UInt64
+    var heads: [String: UInt64] = [:]
+    var ids: [UUID: UInt64] = [:]
+    /// Events written, in position order, for the tail index after commit.
+    var written: [TailIndex.Entry] = []
+}

@@ -1,0 +1,199 @@
+import Foundation
+public import Logging
+import TallyChecksum
+import TallyLMDB
+
+/// What opening a log rebuilds from its files: the head and the tail index.
+struct RecoveredState: Sendable {
+    let state: WriterState
+    let tail: TailIndex
+}
+
+extension EventLog {
+    /// Opens the log in `directory`: takes the writer lock (unless read-only), opens LMDB,
+    /// and replays the records after the index checkpoint, verifying their checksums and
+    /// chain.
+    ///
+    /// - Parameters:
+    ///   - directory: the data directory (holds `log/` and `writer.lock`).
+    ///   - configuration: map size, read-only, durability, tail size, create.
+    ///   - logger: where the log reports what it does (info and below).
+    /// - Throws: ``LogError`` with `not_initialized`, `locked`, `corruption` (naming the
+    ///   first bad position) or `storage_error`.
+    public static func open(
+        at directory: String,
+        configuration: LogConfiguration = LogConfiguration(),
+        logger: Logger = Logger(label: "tally.log")
+    ) async throws -> EventLog {
+        let logPath = Self.logPath(in: directory)
+        try Self.prepareDirectory(directory, logPath: logPath, configuration: configuration)
+        let lock = configuration.readOnly ? nil : try DataDirectoryLock.acquire(directory: directory)
+        let writer = configuration.readOnly ? nil : WriterThread(name: "tally-writer")
+        do {
+            let environment = try Environment.open(
+                at: logPath, databases: LogDatabases.names,
+                configuration: EnvironmentConfiguration(
+                    mapSizeBytes: configuration.mapSizeBytes, databasesMax: 8, readOnly: configuration.readOnly,
+                    unsafeNoSync: configuration.durability == .unsafeNoSync),
+                writer: writer)
+            do {
+                let databases = LogDatabases(environment)
+                if let writer {
+                    try await writer.run { try Self.writeFormatIfMissing(environment, databases) }
+                }
+                let recovered = try Self.recover(environment, databases)
+                logger.debug(
+                    "opened log",
+                    metadata: [
+                        "tally.directory": "\(directory)", "tally.head": "\(recovered.state.nextPosition - 1)",
+                        "tally.tail_events": "\(recovered.tail.count)",
+                    ])
+                return EventLog(
+                    directory: directory, configuration: configuration, environment: environment, writer: writer,
+                    lock: lock, recovered: recovered, logger: logger)
+            } catch {
+                environment.close()
+                throw error
+            }
+        } catch {
+            writer?.stop()
+            lock?.release()
+            if let error = error as? LMDBError {
+                throw LogError(.storage, "cannot open the log at \(logPath): \(error)", cause: error)
+            }
+            throw error
+        }
+    }
+
+    private static func prepareDirectory(_ directory: String, logPath: String, configuration: LogConfiguration) throws {
+        let files = FileManager.default
+        var isDirectory: ObjCBool = false
+        if files.fileExists(atPath: logPath + "/data.mdb") { return }
+        guard configuration.createIfMissing, !configuration.readOnly else {
+            throw LogError(
+                .notInitialized,
+                "\(directory) is not a Tally data directory (no log/data.mdb); create one with `tally init --data \(directory)`")
+        }
+        if files.fileExists(atPath: directory, isDirectory: &isDirectory), !isDirectory.boolValue {
+            throw LogError(.notInitialized, "\(directory) exists and is not a directory")
+        }
+        do {
+            try files.createDirectory(atPath: logPath, withIntermediateDirectories: true)
+        } catch {
+            throw LogError(.storage, "cannot create \(logPath): \(error.localizedDescription)")
+        }
+    }
+
+    private static func writeFormatIfMissing(_ environment: Environment, _ databases: LogDatabases) throws {
+        try environment.write { txn in
+            let stored = try MetaKey.format.withUnsafeBytes { key in try txn.get(databases.meta, key: key) }
+            if let stored {
+                guard stored.count == 2, stored.loadLE(UInt16.self, at: 0) == RecordLayout.formatVersion else {
+                    throw LogError(
+                        .corruption,
+                        "the log's format marker is \(Array(stored)); this build reads format \(RecordLayout.formatVersion)")
+                }
+                return
+            }
+            let value = withUnsafeBytes(of: RecordLayout.formatVersion.littleEndian) { Array($0) }
+            try MetaKey.format.withUnsafeBytes { key in
+                try value.withUnsafeBytes { try txn.put(databases.meta, key: key, value: $0, flags: []) }
+            }
+        }
+    }
+
+    /// Rebuilds the head and the tail index: checkpoint + replay of the records after it.
+    static func recover(_ environment: Environment, _ databases: LogDatabases) throws -> RecoveredState {
+        try environment.read { txn in
+            let checkpoint = try MetaKey.indexCheckpoint.withUnsafeBytes { key in
+                try txn.get(databases.meta, key: key).flatMap(Keys.loadLE64)
+            } ?? 0
+            var tail = TailIndex(checkpoint: checkpoint)
+            var previousChecksum: UInt64 = 0
+            var lastRecordedAt: UInt64 = 0
+            var expected = checkpoint + 1
+            try txn.withCursor(databases.log) { cursor throws in
+                var entry: Cursor.Entry?
+                if checkpoint > 0 {
+                    entry = try Keys.withPosition(checkpoint) { key throws(LMDBError) in try cursor.seek(atLeast: key) }
+                    guard let anchor = entry, Keys.position(anchor.key) == checkpoint else {
+                        throw LogError(
+                            .corruption, "the index checkpoint names position \(checkpoint), which is missing from the log",
+                            position: checkpoint)
+                    }
+                    let view = try Self.checkedView(anchor.value, position: checkpoint)
+                    previousChecksum = view.storedChecksum
+                    lastRecordedAt = view.recordedAtNanoseconds
+                    entry = try cursor.next()
+                } else {
+                    entry = try cursor.first()
+                }
+                while let current = entry {
+                    guard Keys.position(current.key) == expected else {
+                        throw LogError(
+                            .corruption, "the log skips from position \(expected - 1) to another key", position: expected)
+                    }
+                    let view = try Self.checkedView(current.value, position: expected)
+                    guard view.previousChecksum == previousChecksum else {
+                        throw LogError(
+                            .corruption, "record \(expected) does not chain onto record \(expected - 1)", position: expected)
+                    }
+                    let event = try Self.decoded(view, position: expected)
+                    tail.add(position: expected, streamID: event.streamID, version: event.streamVersion, id: event.id)
+                    previousChecksum = view.storedChecksum
+                    lastRecordedAt = view.recordedAtNanoseconds
+                    expected += 1
+                    entry = try cursor.next()
+                }
+            }
+            let lastSeal = try Self.lastSeal(txn, databases, head: expected - 1)
+            let state = WriterState(
+                nextPosition: expected, lastChecksum: previousChecksum, lastSeal: lastSeal, lastRecordedAt: lastRecordedAt)
+            return RecoveredState(state: state, tail: tail)
+        }
+    }
+
+    private static func lastSeal(_ txn: borrowing ReadTransaction, _ databases: LogDatabases, head: UInt64) throws
+        -> SealChain.Seal
+    {
+        try txn.withCursor(databases.seals) { cursor throws in
+            guard let last = try cursor.last() else {
+                guard head == 0 else {
+                    throw LogError(.corruption, "the log has records but no seals", position: 1)
+                }
+                return SealChain.genesis
+            }
+            guard Keys.position(last.key) == head, last.value.count == 40 else {
+                throw LogError(
+                    .corruption, "the last seal does not end at the log head \(head)", position: head)
+            }
+            return Array(last.value[8..<40])
+        }
+    }
+
+    static func checkedView(_ bytes: UnsafeRawBufferPointer, position: UInt64) throws(LogError) -> RecordView {
+        let view: RecordView
+        do {
+            view = try RecordView(bytes)
+        } catch {
+            throw LogError(.corruption, "record \(position) is malformed: \(error)", position: position)
+        }
+        guard view.position == position else {
+            throw LogError(
+                .corruption, "record stored at position \(position) says it is position \(view.position)",
+                position: position)
+        }
+        guard view.computeChecksum() == view.storedChecksum else {
+            throw LogError(.corruption, "record \(position) fails its XXH3-64 checksum", position: position)
+        }
+        return view
+    }
+
+    static func decoded(_ view: RecordView, position: UInt64) throws(LogError) -> RecordedEvent {
+        do {
+            return try view.decode()
+        } catch {
+            throw LogError(.corruption, "record \(position) is malformed: \(error)", position: position)
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+
+/// The index entries of the events after the persisted index checkpoint, held in memory.
+///
+/// The committer adds to it after every commit; the indexer moves its oldest entries into
+/// the `streams` and `ids` databases and drops them here. Readers combine it with the
+/// persisted index. Guarded by a `Mutex` in ``EventLog``.
+struct TailIndex: Sendable {
+    struct Entry: Sendable {
+        let position: UInt64
+        let streamID: String
+        let version: UInt64
+        let id: UUID
+    }
+
+    /// A stream's versions in the tail: `positions[i]` holds version `firstVersion + i`.
+    struct Stream: Sendable {
+        var firstVersion: UInt64
+        var positions: [UInt64]
+        var lastVersion: UInt64 { self.firstVersion + UInt64(self.positions.count) - 1 }
+    }
+
+    /// Positions up to here are in the persisted index.
+    var checkpoint: UInt64
+    private(set) var entries: [Entry] = []
+    private var start = 0
+    private(set) var ids: [UUID: UInt64] = [:]
+    private(set) var streams: [String: Stream] = [:]
+
+    init(checkpoint: UInt64) {
+        self.checkpoint = checkpoint
+    }
+
+    /// Events held.
+    var count: Int { self.entries.count - self.start }
+
+    /// The oldest `limit` entries (position order).
+    func oldest(_ limit: Int) -> ArraySlice<Entry> {
+        self.entries[self.start..<min(self.entries.count, self.start + limit)]
+    }
+
+    /// Adds an event committed at `position`; positions arrive in order.
+    mutating func add(position: UInt64, streamID: String, version: UInt64, id: UUID) {
+        assert(self.entries.last.map { $0.position + 1 == position } ?? true, "tail positions must be contiguous")
+        self.entries.append(Entry(position: position, streamID: streamID, version: version, id: id))
+        self.ids[id] = position
+        if var stream = self.streams[streamID] {
+            precondition(stream.lastVersion + 1 == version, "stream \(streamID) version gap in tail")
+            stream.positions.append(position)
+            self.streams[streamID] = stream
+        } else {
+            self.streams[streamID] = Stream(firstVersion: version, positions: [position])
+        }
+    }
+
+    /// Drops the oldest `count` entries after the indexer persisted them.
+    mutating func dropOldest(_ count: Int, newCheckpoint: UInt64) {
+        precondition(count <= self.count, "dropping more entries than the tail holds")
+        var droppedPerStream: [String: Int] = [:]
+        for entry in self.entries[self.start..<(self.start + count)] {
+            self.ids[entry.id] = nil
+            droppedPerStream[entry.streamID, default: 0] += 1
+        }
+        for (streamID, dropped) in droppedPerStream {
+            guard var stream = self.streams[streamID] else {
+                preconditionFailure("tail stream \(streamID) missing")
+            }
+            precondition(dropped <= stream.positions.count, "tail stream order broken")
+            stream.positions.removeFirst(dropped)
+            stream.firstVersion += UInt64(dropped)
+            self.streams[streamID] = stream.positions.isEmpty ? nil : stream
+        }
+        self.start += count
+        if self.start > 4_096 && self.start * 2 > self.entries.count {
+            self.entries.removeFirst(self.start)
+            self.start = 0
+        }
+        self.checkpoint = newCheckpoint
+    }
+}

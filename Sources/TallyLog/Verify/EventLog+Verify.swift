@@ -1,0 +1,174 @@
+import Foundation
+import TallyChecksum
+import TallyLMDB
+
+extension EventLog {
+    /// Checks every record's checksum and the chain, every seal, and every persisted index
+    /// entry against the log, in one consistent snapshot. Stops at the first problem.
+    ///
+    /// LMDB has no page checksums: a flipped bit in a page header can crash the reader.
+    /// The CLI therefore runs this in a child process and reports a crash as corruption.
+    ///
+    /// - Parameter progress: called now and then with the records checked so far.
+    /// - Returns: the report; ``VerifyReport/isClean`` tells the verdict.
+    public func verify(progress: (UInt64) -> Void = { _ in }) throws -> VerifyReport {
+        try self.environment.read { txn in
+            var report = VerifyReport(recordsChecked: 0, sealsChecked: 0, indexEntriesChecked: 0, headPosition: 0)
+            do {
+                try self.verifyRecordsAndSeals(txn, &report, progress: progress)
+                let checkpoint = try MetaKey.indexCheckpoint.withUnsafeBytes { key in
+                    try txn.get(self.databases.meta, key: key).flatMap(Keys.loadLE64)
+                } ?? 0
+                guard checkpoint <= report.headPosition else {
+                    throw LogError(
+                        .corruption, "the index checkpoint \(checkpoint) is past the log head \(report.headPosition)",
+                        position: report.headPosition + 1)
+                }
+                try self.verifyStreamIndex(txn, checkpoint: checkpoint, &report)
+                try self.verifyIDIndex(txn, checkpoint: checkpoint, &report)
+            } catch let error as LogError where error.code == .corruption {
+                report.firstBadPosition = error.position
+                report.reason = error.message
+            } catch let error as RecordView.Malformed {
+                report.firstBadPosition = report.recordsChecked + 1
+                report.reason = "record \(report.recordsChecked + 1) is malformed: \(error)"
+            }
+            return report
+        }
+    }
+
+    private func verifyRecordsAndSeals(
+        _ txn: borrowing ReadTransaction,
+        _ report: inout VerifyReport,
+        progress: (UInt64) -> Void
+    ) throws {
+        try txn.withCursor(self.databases.log) { log throws in
+            try txn.withCursor(self.databases.seals) { seals throws in
+                var sealEntry = try seals.first()
+                var link: SealChain?
+                var previousSeal = SealChain.genesis
+                var previousChecksum: UInt64 = 0
+                var expected: UInt64 = 1
+                var entry = try log.first()
+                while let current = entry {
+                    guard let key = Keys.position(current.key), key == expected else {
+                        throw LogError(
+                            .corruption, "expected position \(expected) next in the log, found another key",
+                            position: expected)
+                    }
+                    let view = try Self.checkedView(current.value, position: expected)
+                    guard view.previousChecksum == previousChecksum else {
+                        throw LogError(
+                            .corruption,
+                            "record \(expected) does not chain onto record \(expected - 1) (a record was changed, lost or inserted)",
+                            position: expected)
+                    }
+                    _ = try Self.decoded(view, position: expected)
+                    guard let sealed = sealEntry, let sealLast = Keys.position(sealed.key), sealed.value.count == 40,
+                        let sealFirst = Keys.loadLE64(sealed.value)
+                    else {
+                        throw LogError(.corruption, "record \(expected) is not covered by a seal", position: expected)
+                    }
+                    if link == nil {
+                        guard sealFirst == expected else {
+                            throw LogError(
+                                .corruption, "the seal ending at \(sealLast) should start at \(expected), not \(sealFirst)",
+                                position: expected)
+                        }
+                        link = SealChain(previous: previousSeal, first: expected)
+                    }
+                    link?.add(current.value)
+                    if expected == sealLast, let finished = link.take() {
+                        let digest = finished.finish()
+                        guard digest.elementsEqual(sealed.value[8..<40]) else {
+                            throw LogError(
+                                .corruption,
+                                "the seal over positions \(sealFirst)...\(sealLast) does not match the records",
+                                position: sealFirst)
+                        }
+                        previousSeal = digest
+                        report.sealsChecked += 1
+                        sealEntry = try seals.next()
+                    }
+                    previousChecksum = view.storedChecksum
+                    report.recordsChecked += 1
+                    report.headPosition = expected
+                    if expected % 65_536 == 0 { progress(expected) }
+                    expected += 1
+                    entry = try log.next()
+                }
+                if link != nil || sealEntry != nil {
+                    throw LogError(
+                        .corruption, "a seal covers positions past the log head \(expected - 1)", position: expected)
+                }
+                progress(expected - 1)
+            }
+        }
+    }
+
+    private func verifyStreamIndex(_ txn: borrowing ReadTransaction, checkpoint: UInt64, _ report: inout VerifyReport)
+        throws
+    {
+        var count: UInt64 = 0
+        try txn.withCursor(self.databases.streams) { cursor throws in
+            var entry = try cursor.first()
+            while let current = entry {
+                guard let split = Keys.splitStream(current.key), let position = Keys.loadLE64(current.value),
+                    position >= 1, position <= checkpoint
+                else {
+                    throw LogError(.corruption, "a stream index entry is malformed or past the checkpoint", position: checkpoint)
+                }
+                let record = try self.record(txn, at: position)
+                guard record.streamIDBytes.elementsEqual(split.stream), record.streamVersion == split.version else {
+                    throw LogError(
+                        .corruption, "the stream index entry for position \(position) names another stream or version",
+                        position: position)
+                }
+                count += 1
+                entry = try cursor.next()
+            }
+        }
+        guard count == checkpoint else {
+            throw LogError(
+                .corruption, "the stream index has \(count) entries but should cover \(checkpoint) records",
+                position: min(count, checkpoint) + 1)
+        }
+        report.indexEntriesChecked += count
+    }
+
+    private func verifyIDIndex(_ txn: borrowing ReadTransaction, checkpoint: UInt64, _ report: inout VerifyReport) throws {
+        var count: UInt64 = 0
+        try txn.withCursor(self.databases.ids) { cursor throws in
+            var entry = try cursor.first()
+            while let current = entry {
+                guard current.key.count == 16, let position = Keys.loadLE64(current.value), position >= 1,
+                    position <= checkpoint
+                else {
+                    throw LogError(.corruption, "an event id index entry is malformed or past the checkpoint", position: checkpoint)
+                }
+                let record = try self.record(txn, at: position)
+                let idBytes = current.key
+                let matches = withUnsafeBytes(of: record.eventID.uuid) { $0.elementsEqual(idBytes) }
+                guard matches else {
+                    throw LogError(
+                        .corruption, "the event id index entry for position \(position) names another id", position: position)
+                }
+                count += 1
+                entry = try cursor.next()
+            }
+        }
+        guard count == checkpoint else {
+            throw LogError(
+                .corruption, "the event id index has \(count) entries but should cover \(checkpoint) records",
+                position: min(count, checkpoint) + 1)
+        }
+        report.indexEntriesChecked += count
+    }
+
+    private func record(_ txn: borrowing ReadTransaction, at position: UInt64) throws -> RecordView {
+        guard let bytes = try Keys.withPosition(position, { key in try txn.get(self.databases.log, key: key) }) else {
+            throw LogError(.corruption, "an index entry points to missing position \(position)", position: position)
+        }
+        return try Self.checkedView(bytes, position: position)
+    }
+}
