@@ -1,0 +1,75 @@
+import Foundation
+import Testing
+
+/// Enforces the dependency rule of docs/architecture.md by reading every import in Sources/.
+///
+/// The compiler does not catch an import of a module that is only a transitive dependency,
+/// so the rule is checked here, against the table of allowed imports.
+@Suite struct DependencyRuleTests {
+    static let system: Set<String> = ["Foundation", "Synchronization", "Glibc", "Dispatch", "FoundationEssentials"]
+
+    /// Module → the project and third-party modules it may import (besides `system`).
+    static let allowed: [String: Set<String>] = [
+        "TallyLMDB": ["CLMDB"],
+        "TallyChecksum": ["CXXHash", "Crypto"],
+        "TallyLog": ["TallyLMDB", "TallyChecksum", "Logging"],
+        "Tally": ["TallyLog", "Logging"],
+        "TallyCLI": ["Tally", "ArgumentParser"],
+        "TallyCrashChild": ["Tally"],
+        "TallyTesting": ["Tally"],
+    ]
+
+    static var sourcesURL: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Sources")
+    }
+
+    static func imports(of module: String) throws -> [(file: String, module: String)] {
+        let directory = self.sourcesURL.appendingPathComponent(module)
+        guard let files = FileManager.default.enumerator(atPath: directory.path) else { return [] }
+        var found: [(String, String)] = []
+        for case let file as String in files where file.hasSuffix(".swift") {
+            let text = try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)
+            for line in text.split(separator: "\n") {
+                let words = line.split(separator: " ").filter { !$0.hasPrefix("@") }
+                let keywords: Set<Substring> = ["public", "internal", "package", "private", "fileprivate"]
+                let rest = words.drop { keywords.contains($0) }
+                guard rest.first == "import", rest.count >= 2 else { continue }
+                found.append((file, String(rest[rest.index(after: rest.startIndex)])))
+            }
+        }
+        return found
+    }
+
+    @Test func everyModuleImportsOnlyWhatTheRuleAllows() throws {
+        let modules = try FileManager.default.contentsOfDirectory(atPath: Self.sourcesURL.path)
+            .filter { !$0.hasPrefix("C") && !$0.hasPrefix(".") }
+        #expect(Set(modules) == Set(Self.allowed.keys), "a module was added or removed: update the table")
+        for module in modules {
+            let allowed = Self.allowed[module, default: []].union(Self.system)
+            for (file, imported) in try Self.imports(of: module) {
+                #expect(allowed.contains(imported), "\(module)/\(file) imports \(imported), which the dependency rule forbids")
+            }
+        }
+    }
+
+    @Test func cModulesAreImportedInternallyByTheirWrapperOnly() throws {
+        for module in Self.allowed.keys {
+            let directory = Self.sourcesURL.appendingPathComponent(module)
+            guard let files = FileManager.default.enumerator(atPath: directory.path) else { continue }
+            for case let file as String in files where file.hasSuffix(".swift") {
+                let text = try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)
+                for line in text.split(separator: "\n") where line.contains("import CLMDB") || line.contains("import CXXHash") {
+                    #expect(line.hasPrefix("internal import"), "\(module)/\(file): C modules must be `internal import`")
+                }
+            }
+        }
+    }
+
+    @Test func theCheckerSeesImports() throws {
+        // Guards against a checker that silently finds nothing.
+        let imports = try Self.imports(of: "TallyLog").map(\.module)
+        #expect(imports.contains("TallyLMDB"))
+        #expect(try Self.imports(of: "TallyLMDB").map(\.module).contains("CLMDB"))
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import Testing
+import TallyTesting
+@testable import TallyLMDB
+
+@Suite struct EnvironmentTests {
+    private func open(_ path: String, mapSize: Int = 1 << 26, writer: WriterThread) throws -> Environment {
+        try Environment.open(
+            at: path, databases: ["a", "b"],
+            configuration: EnvironmentConfiguration(mapSizeBytes: mapSize, databasesMax: 4, readOnly: false),
+            writer: writer)
+    }
+
+    @Test func writeThenReadBack() async throws {
+        try await withTemporaryDirectory { dir in
+            let writer = WriterThread(name: "test-writer")
+            defer { writer.stop() }
+            let env = try self.open(dir.path, writer: writer)
+            defer { env.close() }
+            let db = env.database("a")
+            try await writer.run {
+                try env.write { txn in
+                    for i: UInt64 in 1...100 {
+                        try withUnsafeBytes(of: i.bigEndian) { key in
+                            try withUnsafeBytes(of: i * 10) { try txn.put(db, key: key, value: $0, flags: .append) }
+                        }
+                    }
+                }
+            }
+            let (count, last) = try env.read { txn in
+                let count = try txn.count(db)
+                let last = try txn.withCursor(db) { cursor in try cursor.last()?.value.loadUnaligned(as: UInt64.self) }
+                return (count, last)
+            }
+            #expect(count == 100)
+            #expect(last == 1_000)
+        }
+    }
+
+    @Test func appendOutOfOrderIsATypedError() async throws {
+        try await withTemporaryDirectory { dir in
+            let writer = WriterThread(name: "test-writer")
+            defer { writer.stop() }
+            let env = try self.open(dir.path, writer: writer)
+            defer { env.close() }
+            let db = env.database("a")
+            let error = await #expect(throws: LMDBError.self) {
+                try await writer.run {
+                    try env.write { txn in
+                        for i: UInt64 in [5, 3] {
+                            try withUnsafeBytes(of: i.bigEndian) { key in
+                                try txn.put(db, key: key, value: key, flags: .append)
+                            }
+                        }
+                    }
+                }
+            }
+            #expect(error?.code == .keyExists)
+            #expect(error?.function == "mdb_put")
+            // The failed transaction was aborted: nothing is visible.
+            #expect(try env.read { try $0.count(db) } == 0)
+        }
+    }
+
+    @Test func secondOpenInOneProcessIsRefused() async throws {
+        try await withTemporaryDirectory { dir in
+            let writer = WriterThread(name: "test-writer")
+            defer { writer.stop() }
+            let env = try self.open(dir.path, writer: writer)
+            let error = #expect(throws: LMDBError.self) { _ = try self.open(dir.path, writer: writer) }
+            #expect(error?.code == .alreadyOpen)
+            env.close()
+            // After close the path may be opened again.
+            let again = try self.open(dir.path, writer: writer)
+            again.close()
+        }
+    }
+
+    @Test func fullMapIsAMapFullError() async throws {
+        try await withTemporaryDirectory { dir in
+            let writer = WriterThread(name: "test-writer")
+            defer { writer.stop() }
+            let env = try self.open(dir.path, mapSize: 1 << 20, writer: writer)
+            defer { env.close() }
+            let db = env.database("a")
+            let value = [UInt8](repeating: 7, count: 4_000)
+            var failure: LMDBError?
+            for batch: UInt64 in 0..<1_000 where failure == nil {
+                do {
+                    try await writer.run {
+                        try env.write { txn in
+                            try withUnsafeBytes(of: batch.bigEndian) { key in
+                                try value.withUnsafeBytes { try txn.put(db, key: key, value: $0, flags: []) }
+                            }
+                        }
+                    }
+                } catch let error as LMDBError {
+                    failure = error
+                }
+            }
+            #expect(failure?.code == .mapFull)
+            // Reads keep working after the failure, and what was committed is intact.
+            let count = try env.read { try $0.count(db) }
+            #expect(count > 100)
+        }
+    }
+
+    @Test func fileDescriptorsAreCloseOnExec() async throws {
+        try await withTemporaryDirectory { dir in
+            let writer = WriterThread(name: "test-writer")
+            defer { writer.stop() }
+            let env = try self.open(dir.path, writer: writer)
+            defer { env.close() }
+            var checked = 0
+            for entry in try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") {
+                guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(entry)"),
+                    target.hasPrefix(dir.path)
+                else { continue }
+                let info = try String(contentsOfFile: "/proc/self/fdinfo/\(entry)", encoding: .utf8)
+                let flagsLine = info.split(separator: "\n").first { $0.hasPrefix("flags:") } ?? ""
+                let flags = Int(flagsLine.split(separator: "\t").last ?? "", radix: 8) ?? 0
+                #expect(flags & 0o2000000 != 0, "\(target) is not O_CLOEXEC")
+                checked += 1
+            }
+            #expect(checked >= 2)  // data.mdb and lock.mdb
+        }
+    }
+
+    @Test func staleReaderCheckRuns() async throws {
+        try await withTemporaryDirectory { dir in
+            let writer = WriterThread(name: "test-writer")
+            defer { writer.stop() }
+            let env = try self.open(dir.path, writer: writer)
+            defer { env.close() }
+            #expect(try env.clearStaleReaders() == 0)
+            #expect(try env.info().pageSizeBytes >= 4_096)
+        }
+    }
+}
