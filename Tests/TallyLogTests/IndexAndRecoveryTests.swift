@@ -1,0 +1,184 @@
+import Foundation
+import TallyTesting
+import Testing
+@testable import TallyLog
+
+@Suite struct IndexAndRecoveryTests {
+    /// Appends `count` events round-robin over `streams` streams, in appends of `perAppend`.
+    private func fill(_ log: EventLog, count: Int, streams: Int, perAppend: Int = 1) async throws -> [UUID] {
+        var ids: [UUID] = []
+        var index = 0
+        while index < count {
+            let stream = "stream-\(index % streams)"
+            let events = (0..<min(perAppend, count - index)).map { offset in event("test.filled", "{\"n\":\(index + offset)}") }
+            _ = try await log.append(to: stream, events: events)
+            ids.append(contentsOf: events.map(\.id))
+            index += events.count
+        }
+        return ids
+    }
+
+    @Test func readsCombineThePersistedIndexAndTheTail() async throws {
+        try await withLog(tailEventsMax: 50) { log, _ in
+            let ids = try await self.fill(log, count: 400, streams: 7)
+            let stats = try log.stats()
+            #expect(stats.indexCheckpoint > 0, "the indexer should have checkpointed")
+            #expect(stats.indexCheckpoint < 400, "some events should still be in the tail")
+            #expect(stats.streams == 7)
+            let forward = try log.read(stream: "stream-3", limit: 1_000)
+            #expect(forward.map(\.streamVersion) == Array(0..<UInt64(forward.count)))
+            #expect(forward.count == 57)
+            let backward = try log.read(stream: "stream-3", direction: .backward, limit: 10)
+            #expect(backward.map(\.streamVersion) == Array((47...56).reversed()))
+            let middle = try log.read(stream: "stream-3", fromVersion: 20, direction: .backward, limit: 3)
+            #expect(middle.map(\.streamVersion) == [20, 19, 18])
+            let from = try log.read(stream: "stream-3", fromVersion: 50, limit: 100)
+            #expect(from.map(\.streamVersion) == Array(50...56))
+            for id in [ids[0], ids[200], ids[399]] {
+                #expect(try log.event(id: id)?.id == id)
+            }
+            #expect(try log.event(id: UUID()) == nil)
+            #expect(try log.streamVersion("stream-3") == 56)
+            #expect(try log.streamVersion("nothing") == nil)
+            let report = try log.verify()
+            #expect(report.isClean, "\(report)")
+            #expect(report.indexEntriesChecked == 2 * stats.indexCheckpoint)
+        }
+    }
+
+    @Test func reopenRebuildsHeadsAndIdempotencyFromCheckpointPlusTail() async throws {
+        try await withTemporaryDirectory { dir in
+            let config = LogConfiguration(tailEventsMax: 64, createIfMissing: true)
+            var log = try await EventLog.open(at: dir.path, configuration: config)
+            let early = event("test.early", "{}")
+            _ = try await log.append(to: "stream-x", events: [early])
+            _ = try await self.fill(log, count: 300, streams: 5)
+            let late = event("test.late", "{}")
+            _ = try await log.append(to: "stream-x", events: [late])
+            let head = log.headPosition
+            let chain = try log.stats().chainHead
+            await log.close()
+
+            log = try await EventLog.open(at: dir.path, configuration: config)
+            #expect(log.headPosition == head)
+            #expect(try log.stats().chainHead == chain)
+            // Both an indexed and a tail event id are still idempotency keys.
+            let retryEarly = try await log.append(to: "stream-x", events: [early])
+            #expect(retryEarly.wasDuplicate && retryEarly.positions == [1])
+            let retryLate = try await log.append(to: "stream-x", events: [late])
+            #expect(retryLate.wasDuplicate && retryLate.positions == [head])
+            // Stream heads survived: version checks still work.
+            #expect(await rejection { _ = try await log.append(to: "stream-x", expectedVersion: .exact(0), events: [event()]) } == .wrongExpectedVersion)
+            let next = try await log.append(to: "stream-x", expectedVersion: .exact(1), events: [event()])
+            #expect(next.positions == [head + 1])
+            try await log.checkpointIndex()
+            #expect(try log.stats().indexCheckpoint == head + 1)
+            #expect(try log.verify().isClean)
+            await log.close()
+        }
+    }
+
+    @Test func concurrentAppendersAreGroupCommittedGapFree() async throws {
+        try await withLog(tailEventsMax: 1_000) { log, _ in
+            let perTask = 50
+            let tasks = 64
+            let positions = try await withThrowingTaskGroup(of: [UInt64].self) { group in
+                for task in 0..<tasks {
+                    group.addTask {
+                        var mine: [UInt64] = []
+                        for _ in 0..<perTask {
+                            mine.append(try await log.append(to: "agent-\(task % 10)", events: [event()]).firstPosition)
+                        }
+                        return mine
+                    }
+                }
+                return try await group.reduce(into: [UInt64]()) { $0.append(contentsOf: $1) }
+            }
+            #expect(positions.sorted() == Array(1...UInt64(tasks * perTask)))
+            let metrics = log.committer?.metrics.snapshot
+            #expect((metrics?.commits ?? 0) < tasks * perTask, "concurrent appends should share commits")
+            #expect(try log.verify().isClean)
+        }
+    }
+
+    @Test func subscriptionCatchesUpThenFollowsWithoutGaps() async throws {
+        try await withLog { log, _ in
+            _ = try await self.fill(log, count: 1_200, streams: 3, perAppend: 100)
+            let reader = Task {
+                var seen: [UInt64] = []
+                for try await event in log.subscribe(fromPosition: 1) {
+                    seen.append(event.position)
+                    if seen.count == 1_500 { break }
+                }
+                return seen
+            }
+            try await Task.sleep(for: .milliseconds(20))
+            for _ in 0..<300 { _ = try await log.append(to: "live", events: [event()]) }
+            let seen = try await reader.value
+            #expect(seen == Array(1...1_500))
+        }
+    }
+
+    @Test func subscriptionEndsWhenTheLogCloses() async throws {
+        try await withTemporaryDirectory { dir in
+            let log = try await EventLog.open(at: dir.path, configuration: LogConfiguration(createIfMissing: true))
+            _ = try await log.append(to: "s", events: [event()])
+            let reader = Task {
+                var count = 0
+                for try await _ in log.subscribe() { count += 1 }
+                return count
+            }
+            try await Task.sleep(for: .milliseconds(50))
+            await log.close()
+            #expect(try await reader.value == 1)
+        }
+    }
+
+    @Test func secondWriterIsRefusedNamingTheHolder() async throws {
+        try await withLog { log, dir in
+            _ = try await log.append(to: "s", events: [event()])
+            do {
+                _ = try await EventLog.open(at: dir.path)
+                Issue.record("a second writer opened the data directory")
+            } catch let error as LogError {
+                #expect(error.code == .locked)
+                #expect(error.message.contains("process \(getpid())"))
+            }
+        }
+    }
+
+    @Test func fullMapRefusesAppendsCleanlyAndLosesNothing() async throws {
+        try await withTemporaryDirectory { dir in
+            let small = LogConfiguration(mapSizeBytes: 4 << 20, tailEventsMax: 200, createIfMissing: true)
+            var log = try await EventLog.open(at: dir.path, configuration: small)
+            var acknowledged: [UInt64: UUID] = [:]
+            var fullError: LogError?
+            let payload = "{\"pad\":\"" + String(repeating: "x", count: 900) + "\"}"
+            while fullError == nil {
+                let proposed = event("test.filled", payload)
+                do {
+                    let result = try await log.append(to: "fill-\(acknowledged.count % 20)", events: [proposed])
+                    acknowledged[result.firstPosition] = proposed.id
+                } catch let error as LogError {
+                    fullError = error
+                }
+            }
+            #expect(fullError?.code == .ledgerFull)
+            #expect(fullError?.message.contains("--map-size") == true)
+            #expect(log.isWritable, "ledger_full is not a failed commit")
+            #expect(acknowledged.count > 100)
+            // Reads keep working.
+            #expect(try log.read(fromPosition: 1, limit: 5).count == 5)
+            await log.close()
+
+            // Space is made: reopen with a larger map, and appends work again.
+            log = try await EventLog.open(at: dir.path, configuration: LogConfiguration(mapSizeBytes: 64 << 20))
+            for (position, id) in acknowledged {
+                #expect(try log.event(id: id)?.position == position)
+            }
+            _ = try await log.append(to: "after", events: [event()])
+            #expect(try log.verify().isClean)
+            await log.close()
+        }
+    }
+}
