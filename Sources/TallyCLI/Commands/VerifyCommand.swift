@@ -59,16 +59,21 @@ struct VerifyCommand: AsyncParsableCommand {
 
     private func scan() async throws {
         try await runReporting(json: true) {
-            let ledger = try await Ledger.open(at: self.options.data, configuration: self.options.configuration(readOnly: true))
             let report: VerifyReport
             do {
-                report = try ledger.log.verify()
-            } catch let error as LogError where error.code == .corruption {
+                // Opening replays and checks the tail, so corruption may surface here already.
+                let ledger = try await Ledger.open(at: self.options.data, configuration: self.options.configuration(readOnly: true))
+                do {
+                    report = try ledger.log.verify()
+                } catch {
+                    await ledger.close()
+                    throw error
+                }
                 await ledger.close()
+            } catch let error as LogError where error.code == .corruption {
                 print(Output.json(["clean": false, "first_bad_position": error.position ?? 0, "reason": error.message]))
                 throw ExitCode(1)
             }
-            await ledger.close()
             var object: [String: Any] = [
                 "clean": report.isClean, "records_checked": report.recordsChecked, "seals_checked": report.sealsChecked,
                 "index_entries_checked": report.indexEntriesChecked, "head_position": report.headPosition,
