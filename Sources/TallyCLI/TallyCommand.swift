@@ -14,7 +14,7 @@ struct TallyCommand: AsyncParsableCommand {
             """,
         subcommands: [
             InitCommand.self, AppendCommand.self, ReadCommand.self, TailCommand.self, VerifyCommand.self,
-            StatsCommand.self, DemoCommand.self,
+            StatsCommand.self, DemoCommand.self, BenchCommand.self,
         ]
     )
 }

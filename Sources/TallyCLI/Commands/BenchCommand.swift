@@ -1,0 +1,105 @@
+import ArgumentParser
+import Foundation
+import Tally
+
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure the storage core on a temporary data directory (durable appends, verifying scan).",
+        discussion: """
+            Workloads (200-byte payloads over 10,000 streams, expected-version checks and
+            idempotency on, every append durable):
+              batch     appends of --batch events (default 1,000)
+              single    one event per append from --clients concurrent tasks (default: 1, then 256)
+              scan      a full verifying scan (checksums, chain, seals, indexes)
+            Compare with the raw LMDB limits measured in the same run (see docs/benchmarks.md).
+            """)
+
+    @Argument(help: "batch, single, scan or all.") var workloads: [String] = ["all"]
+    @Option(help: "Events for the batch workload.") var events = 200_000
+    @Option(help: "Events per append in the batch workload.") var batch = 1_000
+    @Option(help: "Events per client in the single workload.") var singleEvents = 2_000
+    @Option(help: "Concurrent clients for the single workload (repeatable).") var clients: [Int] = [1, 256]
+    @Option(help: "Where to put the temporary data directory.") var directory = FileManager.default.temporaryDirectory.path
+    @Flag(help: "Print JSON lines.") var json = false
+
+    func run() async throws {
+        let selected = Set(self.workloads.contains("all") ? ["batch", "single", "scan"] : self.workloads)
+        let root = "\(self.directory)/tally-bench-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let ledger = try await Ledger.open(at: root, configuration: LogConfiguration(createIfMissing: true))
+        let payload = Array(String(repeating: "x", count: 200).utf8)
+        if selected.contains("batch") {
+            let start = ContinuousClock.now
+            var appended = 0
+            while appended < self.events {
+                let count = min(self.batch, self.events - appended)
+                let events = (0..<count).map { _ in ProposedEvent(type: "bench.appended", payload: payload) }
+                _ = try await ledger.log.append(to: "bench-\(appended % 10_000)", events: events)
+                appended += count
+            }
+            self.report(["workload": "batch", "events": appended, "batch": self.batch, "seconds": seconds(since: start),
+                         "events_per_second": Double(appended) / seconds(since: start)])
+        }
+        if selected.contains("single") {
+            for clients in self.clients {
+                let start = ContinuousClock.now
+                let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+                    for client in 0..<clients {
+                        group.addTask {
+                            var mine: [Double] = []
+                            mine.reserveCapacity(self.singleEvents)
+                            for index in 0..<self.singleEvents {
+                                let began = ContinuousClock.now
+                                _ = try await ledger.log.append(
+                                    to: "bench-\((client * 7_919 + index) % 10_000)",
+                                    events: [ProposedEvent(type: "bench.appended", payload: payload)])
+                                mine.append(seconds(since: began))
+                            }
+                            return mine
+                        }
+                    }
+                    return try await group.reduce(into: [Double]()) { $0.append(contentsOf: $1) }
+                }.sorted()
+                let elapsed = seconds(since: start)
+                self.report([
+                    "workload": "single", "clients": clients, "events": latencies.count, "seconds": elapsed,
+                    "events_per_second": Double(latencies.count) / elapsed,
+                    "p50_ms": percentile(latencies, 0.50) * 1_000, "p99_ms": percentile(latencies, 0.99) * 1_000,
+                ])
+            }
+        }
+        if selected.contains("scan") {
+            try await ledger.log.checkpointIndex()
+            let start = ContinuousClock.now
+            let result = try ledger.log.verify()
+            let elapsed = seconds(since: start)
+            self.report(["workload": "scan", "records": result.recordsChecked, "clean": result.isClean, "seconds": elapsed,
+                         "records_per_second": Double(result.recordsChecked) / elapsed])
+        }
+        await ledger.close()
+    }
+
+    private func report(_ row: [String: Any]) {
+        if self.json {
+            print(Output.json(row))
+        } else {
+            print(row.sorted { $0.key < $1.key }.map { "\($0.key)=\(format($0.value))" }.joined(separator: "  "))
+        }
+    }
+}
+
+private func format(_ value: Any) -> String {
+    if let double = value as? Double { return String(format: double >= 100 ? "%.0f" : "%.3f", double) }
+    return "\(value)"
+}
+
+private func seconds(since start: ContinuousClock.Instant) -> Double {
+    let duration = ContinuousClock.now - start
+    return Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+
+private func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
+    guard !sorted.isEmpty else { return 0 }
+    return sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]
+}
