@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import Tally
 
 struct BenchCommand: AsyncParsableCommand {
@@ -29,12 +30,13 @@ struct BenchCommand: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: root) }
         let ledger = try await Ledger.open(at: root, configuration: LogConfiguration(createIfMissing: true))
         let payload = Array(String(repeating: "x", count: 200).utf8)
+        let ids = BenchIDs()
         if selected.contains("batch") {
             let start = ContinuousClock.now
             var appended = 0
             while appended < self.events {
                 let count = min(self.batch, self.events - appended)
-                let events = (0..<count).map { _ in ProposedEvent(type: "bench.appended", payload: payload) }
+                let events = (0..<count).map { _ in ProposedEvent(id: ids.next(), type: "bench.appended", payload: payload) }
                 _ = try await ledger.log.append(to: "bench-\(appended % 10_000)", events: events)
                 appended += count
             }
@@ -53,7 +55,7 @@ struct BenchCommand: AsyncParsableCommand {
                                 let began = ContinuousClock.now
                                 _ = try await ledger.log.append(
                                     to: "bench-\((client * 7_919 + index) % 10_000)",
-                                    events: [ProposedEvent(type: "bench.appended", payload: payload)])
+                                    events: [ProposedEvent(id: ids.next(), type: "bench.appended", payload: payload)])
                                 mine.append(seconds(since: began))
                             }
                             return mine
@@ -102,4 +104,26 @@ private func seconds(since start: ContinuousClock.Instant) -> Double {
 private func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
     guard !sorted.isEmpty else { return 0 }
     return sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]
+}
+
+/// Random event ids without a syscall per id (Foundation's `UUID()` reads the kernel's
+/// random source each time, which would dominate a client-side loop).
+final class BenchIDs: Sendable {
+    private let state = Mutex<(UInt64, UInt64)>((UInt64.random(in: .min ... .max), UInt64.random(in: .min ... .max)))
+
+    func next() -> UUID {
+        let (a, b) = self.state.withLock { state -> (UInt64, UInt64) in
+            state.0 &+= 0x9E37_79B9_7F4A_7C15
+            state.1 &+= 0xD1B5_4A32_D192_ED03
+            return (mix(state.0), mix(state.1))
+        }
+        return UUID(uuid: withUnsafeBytes(of: (a, b)) { $0.load(as: uuid_t.self) })
+    }
+}
+
+private func mix(_ value: UInt64) -> UInt64 {
+    var z = value
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
 }

@@ -44,10 +44,11 @@ struct TailIndex: Sendable {
         assert(self.entries.last.map { $0.position + 1 == position } ?? true, "tail positions must be contiguous")
         self.entries.append(Entry(position: position, streamID: streamID, version: version, id: id))
         self.ids[id] = position
-        if var stream = self.streams[streamID] {
-            precondition(stream.lastVersion + 1 == version, "stream \(streamID) version gap in tail")
-            stream.positions.append(position)
-            self.streams[streamID] = stream
+        // Mutate in place: copying the Stream out and back would copy its positions array
+        // on every add (copy-on-write with two owners).
+        if let lastVersion = self.streams[streamID]?.lastVersion {
+            precondition(lastVersion + 1 == version, "stream \(streamID) version gap in tail")
+            self.streams[streamID]?.positions.append(position)
         } else {
             self.streams[streamID] = Stream(firstVersion: version, positions: [position])
         }

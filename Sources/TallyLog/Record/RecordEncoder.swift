@@ -47,13 +47,12 @@ enum RecordEncoder {
         target.storeLE(UInt32(event.metadata.count), at: RecordLayout.metadataLengthOffset)
         target.storeLE(UInt32(event.payload.count), at: RecordLayout.payloadLengthOffset)
         target.storeLE(UInt32(0), at: RecordLayout.reservedOffset)
+        // Four copies without building an array of parts (this runs once per event).
         var offset = RecordLayout.headerBytes
-        for part in [streamID, event.type, event.metadata, event.payload] {
-            part.withUnsafeBytes { bytes in
-                UnsafeMutableRawBufferPointer(rebasing: target[offset..<(offset + bytes.count)]).copyMemory(from: bytes)
-            }
-            offset += part.count
-        }
+        offset = copy(streamID, into: target, at: offset)
+        offset = copy(event.type, into: target, at: offset)
+        offset = copy(event.metadata, into: target, at: offset)
+        offset = copy(event.payload, into: target, at: offset)
         target.storeLE(previousChecksum, at: offset)
         let checksum = XXH3.hash(UnsafeRawBufferPointer(rebasing: target[0..<(offset + 8)]))
         target.storeLE(checksum, at: offset + 8)
@@ -78,4 +77,13 @@ enum RecordEncoder {
             count = size
         }
     }
+}
+
+@inline(__always)
+private func copy(_ part: [UInt8], into target: UnsafeMutableRawBufferPointer, at offset: Int) -> Int {
+    part.withUnsafeBytes { bytes in
+        guard let base = bytes.baseAddress, let destination = target.baseAddress else { return }
+        (destination + offset).copyMemory(from: base, byteCount: bytes.count)
+    }
+    return offset + part.count
 }

@@ -63,7 +63,6 @@ extension EventLog {
                             "record \(expected) does not chain onto record \(expected - 1) (a record was changed, lost or inserted)",
                             position: expected)
                     }
-                    _ = try Self.decoded(view, position: expected)
                     guard let sealed = sealEntry, let sealLast = Keys.position(sealed.key), sealed.value.count == 40,
                         let sealFirst = Keys.loadLE64(sealed.value)
                     else {
