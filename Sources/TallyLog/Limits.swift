@@ -24,10 +24,11 @@ public enum Limits {
     public static let batchBytesMax = 64 << 20
     /// How many events past the index checkpoint are kept in memory before the indexer
     /// persists them (bounds memory and the replay on open).
-    public static let tailEventsMax = 100_000
+    public static let tailEventsMax = 200_000
     /// The most index entries the indexer writes in one transaction (bounds the pause it
-    /// adds to the commit path).
-    public static let indexFlushEventsMax = 25_000
+    /// adds to the commit path). It writes at most half the tail, so the newest events'
+    /// entries stay in memory.
+    public static let indexFlushEventsMax = 100_000
     /// The most events one read returns.
     public static let readEventsMax = 10_000
     /// The most events a subscription reads ahead of its consumer.

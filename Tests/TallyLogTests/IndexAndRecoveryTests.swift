@@ -21,6 +21,7 @@ import Testing
     @Test func readsCombineThePersistedIndexAndTheTail() async throws {
         try await withLog(tailEventsMax: 50) { log, _ in
             let ids = try await self.fill(log, count: 400, streams: 7)
+            try await log.waitForWriterIdle()
             let stats = try log.stats()
             #expect(stats.indexCheckpoint > 0, "the indexer should have checkpointed")
             #expect(stats.indexCheckpoint < 400, "some events should still be in the tail")

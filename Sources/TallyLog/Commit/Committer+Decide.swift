@@ -7,11 +7,15 @@ extension Committer {
     func decide(_ pending: PendingAppend, txn: inout WriteTransaction, overlay: inout BatchOverlay) throws -> Decision {
         // Idempotency first: a retry of a committed append must succeed even though the
         // stream has moved on since.
-        var allIDs: [UUID] = []
+        var allIDs: [EventKey] = []
         allIDs.reserveCapacity(pending.eventCount)
-        for stream in pending.streams { for event in stream.events { allIDs.append(event.id) } }
-        if Set(allIDs).count != allIDs.count {
-            return .reject(LogError(.eventIDConflict, "the append repeats an event id; every event needs its own id"))
+        for stream in pending.streams { for event in stream.events { allIDs.append(event.key) } }
+        if allIDs.count > 1 {
+            let unique = self.state.scratchRequestIDs.insertAll(allIDs)
+            self.state.scratchRequestIDs.removeAll()
+            if !unique {
+                return .reject(LogError(.eventIDConflict, "the append repeats an event id; every event needs its own id"))
+            }
         }
         let existing = try self.existingPositions(of: allIDs, txn: &txn, overlay: overlay)
         let found = existing.compactMap { $0 }
@@ -22,7 +26,7 @@ extension Committer {
             return .reject(
                 LogError(
                     .eventIDConflict,
-                    "event id \(allIDs[index]) already exists at position \(position), but other events of this "
+                    "event id \(allIDs[index].uuid) already exists at position \(position), but other events of this "
                         + "append do not; a retry must resend exactly the same events with the same ids"))
         }
         var heads: [UInt64?] = []
@@ -73,7 +77,7 @@ extension Committer {
     }
 
     /// Where each id is stored (batch, tail or persisted index), or `nil`.
-    private func existingPositions(of ids: [UUID], txn: inout WriteTransaction, overlay: BatchOverlay) throws -> [UInt64?] {
+    private func existingPositions(of ids: [EventKey], txn: inout WriteTransaction, overlay: BatchOverlay) throws -> [UInt64?] {
         var result = [UInt64?](repeating: nil, count: ids.count)
         let checkpoint = self.tail.withLock { tail in
             for (index, id) in ids.enumerated() {

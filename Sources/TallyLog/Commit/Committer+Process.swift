@@ -21,6 +21,11 @@ extension Committer {
         let started = ContinuousClock.now
         var outcomes = [Result<AppendResult, LogError>?](repeating: nil, count: batch.count)
         var overlay = BatchOverlay(nextPosition: self.state.nextPosition, lastChecksum: self.state.lastChecksum)
+        swap(&overlay.ids, &self.state.scratchBatchIDs)
+        defer {
+            overlay.ids.removeAll()
+            swap(&overlay.ids, &self.state.scratchBatchIDs)
+        }
         let firstPosition = overlay.nextPosition
         var seal = SealChain(previous: self.state.lastSeal, first: firstPosition)
         var sealBytes: [UInt8] = []
@@ -86,9 +91,14 @@ extension Committer {
         }
         for (stream, version) in overlay.heads { self.state.heads[stream] = .some(version) }
         self.tail.withLock { tail in
-            for entry in overlay.written {
-                tail.add(position: entry.position, streamID: entry.streamID, version: entry.version, id: entry.id)
+            // One run per stream segment: the tail hashes each stream id once per run.
+            var runStart = overlay.written.startIndex
+            for index in overlay.written.indices.dropFirst()
+            where overlay.written[index].streamID != overlay.written[index - 1].streamID {
+                tail.add(overlay.written[runStart..<index])
+                runStart = index
             }
+            tail.add(overlay.written[runStart...])
         }
         self.notifier.publish(head: overlay.nextPosition - 1)
     }
@@ -143,9 +153,9 @@ extension Committer {
                     }
                 }
                 overlay.lastChecksum = checksum
-                overlay.ids[event.id] = position
+                overlay.ids.insert(event.key, position: position)
                 overlay.written.append(
-                    TailIndex.Entry(position: position, streamID: stream.streamID, version: version, id: event.id))
+                    TailIndex.Entry(position: position, streamID: stream.streamID, version: version, key: event.key))
                 positions.append(position)
                 overlay.nextPosition = position + 1
                 version += 1

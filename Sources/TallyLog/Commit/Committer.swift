@@ -86,7 +86,7 @@ final class Committer: Sendable {
         while let batch = self.takeBatch() {
             self.process(batch)
             if self.tail.withLock({ $0.count }) >= self.tailEventsMax {
-                self.flushIndex(limit: Limits.indexFlushEventsMax)
+                self.flushIndex(limit: min(Limits.indexFlushEventsMax, max(1, self.tailEventsMax / 2)))
             }
         }
     }

@@ -12,6 +12,9 @@ final class WriterState: @unchecked Sendable {
     var lastRecordedAt: UInt64
     /// Stream → last version, or `nil` for "known not to exist". Committed facts only.
     var heads: [String: UInt64?] = [:]
+    /// Reused between batches so the commit path does not allocate per batch.
+    var scratchBatchIDs = EventIDTable(minimumCapacity: 4_096)
+    var scratchRequestIDs = EventIDTable(minimumCapacity: 4_096)
 
     init(nextPosition: UInt64, lastChecksum: UInt64, lastSeal: SealChain.Seal, lastRecordedAt: UInt64) {
         self.nextPosition = nextPosition
@@ -26,7 +29,8 @@ struct BatchOverlay {
     var nextPosition: UInt64
     var lastChecksum: UInt64
     var heads: [String: UInt64] = [:]
-    var ids: [UUID: UInt64] = [:]
+    /// Ids written by this batch; taken from and returned to ``WriterState/scratchBatchIDs``.
+    var ids = EventIDTable(minimumCapacity: 0)
     /// Events written, in position order, for the tail index after commit.
     var written: [TailIndex.Entry] = []
 }

@@ -73,7 +73,7 @@ enum Validation {
                 "payload of event \(event.id) is \(event.payload.count) bytes; the limit is \(Limits.payloadBytesMax)")
         }
         return PreparedEvent(
-            id: event.id, type: try Self.eventType(event.type), metadata: try Self.metadata(event.metadata),
+            id: event.id, key: EventKey(event.id), type: try Self.eventType(event.type), metadata: try Self.metadata(event.metadata),
             payload: event.payload, source: event)
     }
 }

@@ -13,24 +13,42 @@ extension Committer {
         self.writer.preconditionCurrent()
         let chunk = self.tail.withLock { Array($0.oldest(limit)) }
         guard let last = chunk.last else { return }
-        var streamKeys = chunk.map { (key: Keys.stream(Array($0.streamID.utf8), version: $0.version), position: $0.position) }
-        streamKeys.sort { $0.key.lexicographicallyPrecedes($1.key) }
-        var idKeys = chunk.map { (id: $0.id, position: $0.position) }
-        idKeys.sort { lhs, rhs in
-            withUnsafeBytes(of: lhs.id.uuid) { l in withUnsafeBytes(of: rhs.id.uuid) { r in l.lexicographicallyPrecedes(r) } }
+        // Stream keys in key order: group the chunk's runs by stream (versions ascend within
+        // a stream), then order the streams by their bytes.
+        var runs: [String: [(version: UInt64, position: UInt64)]] = [:]
+        var runStart = chunk.startIndex
+        for index in chunk.indices.dropFirst() + [chunk.endIndex]
+        where index == chunk.endIndex || chunk[index].streamID != chunk[index - 1].streamID {
+            runs[chunk[runStart].streamID, default: []].append(
+                contentsOf: chunk[runStart..<index].lazy.map { ($0.version, $0.position) })
+            runStart = index
         }
+        let streamOrder = runs.keys.map { (id: $0, bytes: Array($0.utf8)) }.sorted {
+            $0.bytes.lexicographicallyPrecedes($1.bytes)
+        }
+        var idKeys = chunk.map { (key: $0.key, position: $0.position) }
+        idKeys.sort { $0.key < $1.key }
         do {
             try self.environment.write { txn in
-                for entry in streamKeys {
-                    try entry.key.withUnsafeBytes { key in
-                        try Keys.littleEndian(entry.position).withUnsafeBytes { value in
-                            try txn.put(self.databases.streams, key: key, value: value, flags: [])
+                var key: [UInt8] = []
+                for stream in streamOrder {
+                    key.removeAll(keepingCapacity: true)
+                    key.append(contentsOf: Keys.stream(stream.bytes, version: 0))
+                    let versionOffset = key.count - 8
+                    for entry in runs[stream.id] ?? [] {
+                        withUnsafeBytes(of: entry.version.bigEndian) { version in
+                            key.withUnsafeMutableBytes { UnsafeMutableRawBufferPointer(rebasing: $0[versionOffset...]).copyMemory(from: version) }
+                        }
+                        try key.withUnsafeBytes { key in
+                            try withUnsafeBytes(of: entry.position.littleEndian) { value in
+                                try txn.put(self.databases.streams, key: key, value: value, flags: [])
+                            }
                         }
                     }
                 }
                 for entry in idKeys {
-                    try Keys.withID(entry.id) { key in
-                        try Keys.littleEndian(entry.position).withUnsafeBytes { value in
+                    try Keys.withID(entry.key) { key in
+                        try withUnsafeBytes(of: entry.position.littleEndian) { value in
                             try txn.put(self.databases.ids, key: key, value: value, flags: [])
                         }
                     }

@@ -10,7 +10,7 @@ struct TailIndex: Sendable {
         let position: UInt64
         let streamID: String
         let version: UInt64
-        let id: UUID
+        let key: EventKey
     }
 
     /// A stream's versions in the tail: `positions[i]` holds version `firstVersion + i`.
@@ -24,7 +24,7 @@ struct TailIndex: Sendable {
     var checkpoint: UInt64
     private(set) var entries: [Entry] = []
     private var start = 0
-    private(set) var ids: [UUID: UInt64] = [:]
+    private(set) var ids = EventIDTable()
     private(set) var streams: [String: Stream] = [:]
 
     init(checkpoint: UInt64) {
@@ -39,18 +39,27 @@ struct TailIndex: Sendable {
         self.entries[self.start..<min(self.entries.count, self.start + limit)]
     }
 
+    /// The position of the event with this id, if it is in the tail.
+    func position(of id: UUID) -> UInt64? { self.ids[EventKey(id)] }
+
     /// Adds an event committed at `position`; positions arrive in order.
     mutating func add(position: UInt64, streamID: String, version: UInt64, id: UUID) {
-        assert(self.entries.last.map { $0.position + 1 == position } ?? true, "tail positions must be contiguous")
-        self.entries.append(Entry(position: position, streamID: streamID, version: version, id: id))
-        self.ids[id] = position
+        self.add(CollectionOfOne(Entry(position: position, streamID: streamID, version: version, key: EventKey(id))))
+    }
+
+    /// Adds consecutive events of one stream (consecutive positions and versions).
+    mutating func add(_ run: some Collection<Entry>) {
+        guard let first = run.first else { return }
+        assert(self.entries.last.map { $0.position + 1 == first.position } ?? true, "tail positions must be contiguous")
+        self.entries.append(contentsOf: run)
+        for entry in run { self.ids.insert(entry.key, position: entry.position) }
         // Mutate in place: copying the Stream out and back would copy its positions array
         // on every add (copy-on-write with two owners).
-        if let lastVersion = self.streams[streamID]?.lastVersion {
-            precondition(lastVersion + 1 == version, "stream \(streamID) version gap in tail")
-            self.streams[streamID]?.positions.append(position)
+        if let lastVersion = self.streams[first.streamID]?.lastVersion {
+            precondition(lastVersion + 1 == first.version, "stream \(first.streamID) version gap in tail")
+            self.streams[first.streamID]?.positions.append(contentsOf: run.lazy.map(\.position))
         } else {
-            self.streams[streamID] = Stream(firstVersion: version, positions: [position])
+            self.streams[first.streamID] = Stream(firstVersion: first.version, positions: run.map(\.position))
         }
     }
 
@@ -58,18 +67,29 @@ struct TailIndex: Sendable {
     mutating func dropOldest(_ count: Int, newCheckpoint: UInt64) {
         precondition(count <= self.count, "dropping more entries than the tail holds")
         var droppedPerStream: [String: Int] = [:]
+        var runStream: String?
+        var runLength = 0
         for entry in self.entries[self.start..<(self.start + count)] {
-            self.ids[entry.id] = nil
-            droppedPerStream[entry.streamID, default: 0] += 1
+            self.ids.remove(entry.key)
+            if entry.streamID == runStream {
+                runLength += 1
+            } else {
+                if let runStream { droppedPerStream[runStream, default: 0] += runLength }
+                runStream = entry.streamID
+                runLength = 1
+            }
         }
+        if let runStream { droppedPerStream[runStream, default: 0] += runLength }
         for (streamID, dropped) in droppedPerStream {
-            guard var stream = self.streams[streamID] else {
+            guard var stream = self.streams.removeValue(forKey: streamID) else {
                 preconditionFailure("tail stream \(streamID) missing")
             }
             precondition(dropped <= stream.positions.count, "tail stream order broken")
-            stream.positions.removeFirst(dropped)
-            stream.firstVersion += UInt64(dropped)
-            self.streams[streamID] = stream.positions.isEmpty ? nil : stream
+            if dropped < stream.positions.count {
+                stream.positions.removeFirst(dropped)
+                stream.firstVersion += UInt64(dropped)
+                self.streams[streamID] = stream
+            }
         }
         self.start += count
         if self.start > 4_096 && self.start * 2 > self.entries.count {

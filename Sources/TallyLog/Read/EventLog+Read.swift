@@ -84,7 +84,7 @@ extension EventLog {
 
     /// The event with this id, or `nil`.
     public func event(id: UUID) throws -> RecordedEvent? {
-        let tailPosition = self.tail.withLock { $0.ids[id] }
+        let tailPosition = self.tail.withLock { $0.position(of: id) }
         return try self.environment.read { txn in
             var position = tailPosition
             if position == nil {

@@ -4,6 +4,7 @@ internal import TallyChecksum
 /// An event validated and pre-encoded in the caller's task, so the writer thread only copies.
 struct PreparedEvent: Sendable {
     let id: UUID
+    let key: EventKey
     let type: [UInt8]
     let metadata: [UInt8]
     let payload: [UInt8]

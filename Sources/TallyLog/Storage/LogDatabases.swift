@@ -73,6 +73,11 @@ enum Keys {
         try withUnsafeBytes(of: id.uuid, body)
     }
 
+    /// The same 16 bytes as ``withID(_:_:)`` for the id `key` stands for.
+    static func withID<T>(_ key: EventKey, _ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
+        try withUnsafeBytes(of: (key.high.bigEndian, key.low.bigEndian), body)
+    }
+
     static func littleEndian(_ value: UInt64) -> [UInt8] {
         withUnsafeBytes(of: value.littleEndian) { Array($0) }
     }
