@@ -12,6 +12,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Tally", targets: ["Tally"]),
+        .library(name: "TallyDomain", targets: ["TallyDomain"]),
         .library(name: "TallyLMDB", targets: ["TallyLMDB"]),
         .library(name: "TallyChecksum", targets: ["TallyChecksum"]),
         .executable(name: "tally", targets: ["TallyCLI"]),
@@ -38,7 +39,8 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .target(name: "Tally", dependencies: ["TallyLog"], swiftSettings: swiftSettings),
+        .target(name: "TallyDomain", swiftSettings: swiftSettings),
+        .target(name: "Tally", dependencies: ["TallyLog", "TallyDomain"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "TallyCLI",
             dependencies: [
@@ -58,6 +60,7 @@ let package = Package(
             dependencies: ["TallyLog", "TallyLMDB", "TallyChecksum", "TallyTesting"],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "TallyDomainTests", dependencies: ["TallyDomain"], swiftSettings: swiftSettings),
         .testTarget(name: "TallyTests", dependencies: ["Tally", "TallyTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "ArchitectureTests", swiftSettings: swiftSettings),
     ],

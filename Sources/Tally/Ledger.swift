@@ -1,13 +1,16 @@
 @_exported public import TallyLog
+@_exported public import TallyDomain
 public import Logging
+import Foundation
 
 /// The Tally ledger: the public entry point of the Swift API.
 ///
-/// Today it owns the event log; payments, projections and recovery attach here as they
-/// arrive (see docs/architecture.md).
+/// It owns the event log and the payments write model beside it; projections and
+/// recovery attach here as they arrive (see docs/architecture.md).
 ///
 /// ```swift
 /// let ledger = try await Ledger.open(at: "data", configuration: .init(createIfMissing: true))
+/// _ = try await ledger.openAccount(Account(id: "treasury", agent: "ops", currency: "APX"))
 /// let result = try await ledger.log.append(to: "health-api", events: [
 ///     ProposedEvent(type: "health.checked", payload: Array(#"{"status":"healthy"}"#.utf8))
 /// ])
@@ -16,28 +19,78 @@ public import Logging
 public final class Ledger: Sendable {
     /// The append-only event log: the source of truth.
     public let log: EventLog
+    let payments: PaymentsModel
+    private let expiry: Task<Void, Never>?
 
-    private init(log: EventLog) {
+    private init(log: EventLog, payments: PaymentsModel, expiryInterval: Duration?) {
         self.log = log
+        self.payments = payments
+        if let expiryInterval, log.isWritable {
+            self.expiry = Task { [log, payments] in
+                await Self.expireLoop(log: log, payments: payments, interval: expiryInterval)
+            }
+        } else {
+            self.expiry = nil
+        }
     }
 
-    /// Opens the ledger in `directory`.
+    /// Opens the ledger in `directory` and rebuilds the payments write model from the log.
+    ///
+    /// Streams `account-…` and `transfer-…` are reserved for the payments commands; a plain
+    /// ``EventLog/append(_:)`` there is refused with `reserved_stream`.
     ///
     /// - Parameters:
     ///   - directory: the data directory.
     ///   - configuration: how to open the log.
+    ///   - expiryInterval: how often a writable ledger looks for pending transfers whose
+    ///     timeout passed and expires them (`nil`: never; tests call ``expireDuePending()``).
     ///   - logger: where the ledger reports what it does.
     /// - Throws: ``LogError`` (`not_initialized`, `locked`, `corruption`, `storage_error`).
     public static func open(
         at directory: String,
         configuration: LogConfiguration = LogConfiguration(),
+        expiryInterval: Duration? = .milliseconds(250),
         logger: Logger = Logger(label: "tally")
     ) async throws -> Ledger {
-        Ledger(log: try await EventLog.open(at: directory, configuration: configuration, logger: logger))
+        var configuration = configuration
+        for prefix in ["account-", "transfer-"] where !configuration.reservedStreamPrefixes.contains(prefix) {
+            configuration.reservedStreamPrefixes.append(prefix)
+        }
+        let payments = PaymentsModel()
+        let log = try await EventLog.open(at: directory, configuration: configuration, listener: payments, logger: logger)
+        do {
+            try payments.replay(log)
+        } catch {
+            await log.close()
+            throw error
+        }
+        return Ledger(log: log, payments: payments, expiryInterval: expiryInterval)
     }
 
     /// Closes the ledger: queued appends commit, then the files close.
     public func close() async {
+        self.expiry?.cancel()
+        await self.expiry?.value
         await self.log.close()
     }
+
+    private static func expireLoop(log: EventLog, payments: PaymentsModel, interval: Duration) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            guard !Task.isCancelled, log.isWritable else { return }
+            let now = wallClockNow()
+            let due = payments.read { state in state.openPending.values.contains { $0 <= now } }
+            guard due else { continue }
+            _ = try? await log.withinCommit { append in
+                payments.execute([.expireDue], linked: false, now: wallClockNow(), append: append)
+            }
+        }
+    }
+}
+
+/// Nanoseconds since 1970-01-01 UTC.
+func wallClockNow() -> UInt64 {
+    var spec = timespec()
+    clock_gettime(CLOCK_REALTIME, &spec)
+    return UInt64(spec.tv_sec) * 1_000_000_000 + UInt64(spec.tv_nsec)
 }

@@ -23,6 +23,7 @@ extension EventLog {
     public static func open(
         at directory: String,
         configuration: LogConfiguration = LogConfiguration(),
+        listener: (any CommitListener)? = nil,
         logger: Logger = Logger(label: "tally.log")
     ) async throws -> EventLog {
         let logPath = Self.logPath(in: directory)
@@ -50,7 +51,7 @@ extension EventLog {
                     ])
                 return EventLog(
                     directory: directory, configuration: configuration, environment: environment, writer: writer,
-                    lock: lock, recovered: recovered, logger: logger)
+                    lock: lock, recovered: recovered, listener: listener, logger: logger)
             } catch {
                 environment.close()
                 throw error

@@ -40,6 +40,7 @@ public final class EventLog: Sendable {
         writer: WriterThread?,
         lock: DataDirectoryLock?,
         recovered: RecoveredState,
+        listener: (any CommitListener)?,
         logger: Logger
     ) {
         self.directory = directory
@@ -54,7 +55,8 @@ public final class EventLog: Sendable {
         if let writer {
             self.committer = Committer(
                 environment: environment, databases: self.databases, writer: writer, state: recovered.state,
-                tail: self.tail, notifier: self.notifier, tailEventsMax: configuration.tailEventsMax, logger: logger)
+                tail: self.tail, notifier: self.notifier, tailEventsMax: configuration.tailEventsMax,
+                listener: listener, logger: logger)
         } else {
             self.committer = nil
         }
@@ -77,8 +79,33 @@ public final class EventLog: Sendable {
         guard let committer = self.committer else {
             throw LogError(.readOnly, "the ledger at \(self.directory) was opened read-only; open it for writing to append")
         }
+        for stream in streams {
+            if let prefix = self.configuration.reservedStreamPrefixes.first(where: { stream.streamID.hasPrefix($0) }) {
+                throw LogError(
+                    .reservedStream,
+                    "streams starting with \"\(prefix)\" belong to the ledger's domain (\(stream.streamID)); "
+                        + "use the domain's commands (accounts, transfers) instead of appending there")
+            }
+        }
         let prepared = try PendingAppend.prepare(streams)
         return try await committer.submit(prepared.streams, events: prepared.events, bytes: prepared.bytes)
+    }
+
+    /// Runs `body` on the writer thread inside the next group commit and returns its value
+    /// once that commit is durable.
+    ///
+    /// `body` sees the committed log plus the earlier requests of its batch; each call of its
+    /// `append` argument decides and writes one append (all or none) right away, so a later
+    /// call sees the earlier ones. Reserved streams are allowed here: this is how a domain
+    /// (payments) writes its events. `body` must be short and must not block or await.
+    ///
+    /// - Throws: `read_only`, `unhealthy`, `closed`, or a storage error of the batch; in
+    ///   every case nothing `body` appended was committed.
+    public func withinCommit<T: Sendable>(_ body: @escaping @Sendable (CommitAppend) -> T) async throws -> T {
+        guard let committer = self.committer else {
+            throw LogError(.readOnly, "the ledger at \(self.directory) was opened read-only; open it for writing to append")
+        }
+        return try await committer.submit(command: body)
     }
 
     /// Appends events to one stream; see ``append(_:)``.

@@ -13,7 +13,7 @@ public enum Limits {
     /// The most events in one append call (over all its streams).
     public static let appendEventsMax = 10_000
     /// The most streams in one atomic append call.
-    public static let appendStreamsMax = 1_000
+    public static let appendStreamsMax = 10_000
     /// The largest encoded record, in bytes.
     public static let recordBytesMax =
         RecordLayout.headerBytes + streamIDBytesMax + typeBytesMax + metadataBytesMax + payloadBytesMax

@@ -19,6 +19,9 @@ public struct LogConfiguration: Sendable {
     public var tailEventsMax: Int
     /// Create the data directory when it does not exist.
     public var createIfMissing: Bool
+    /// Stream-id prefixes that ``EventLog/append(_:)`` refuses (`reserved_stream`); only
+    /// ``EventLog/withinCommit(_:)`` writes there. The ledger reserves its domain's streams.
+    public var reservedStreamPrefixes: [String] = []
 
     /// The default map size: 64 GiB of address space (disk is used only as the log grows).
     public static let defaultMapSizeBytes = 64 << 30

@@ -40,6 +40,8 @@ public struct LogError: Error, Sendable, CustomStringConvertible {
         public static let notInitialized = Code("not_initialized")
         /// The ledger has been closed.
         public static let closed = Code("closed")
+        /// The stream belongs to the ledger's domain; only its commands append there.
+        public static let reservedStream = Code("reserved_stream")
         /// An argument is out of range (e.g. position 0).
         public static let invalidArgument = Code("invalid_argument")
 

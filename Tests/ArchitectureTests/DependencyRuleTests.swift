@@ -13,8 +13,9 @@ import Testing
         "TallyLMDB": ["CLMDB"],
         "TallyChecksum": ["CXXHash", "Crypto"],
         "TallyLog": ["TallyLMDB", "TallyChecksum", "Logging"],
-        "Tally": ["TallyLog", "Logging"],
-        "TallyCLI": ["Tally", "ArgumentParser"],
+        "TallyDomain": [],
+        "Tally": ["TallyLog", "TallyDomain", "TallyChecksum", "Logging"],
+        "TallyCLI": ["Tally", "TallyDomain", "ArgumentParser"],
         "TallyCrashChild": ["Tally"],
         "TallyTesting": ["Tally"],
     ]

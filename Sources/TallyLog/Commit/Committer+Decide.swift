@@ -4,7 +4,7 @@ import TallyLMDB
 
 extension Committer {
     /// Decides one request against committed state plus the batch so far.
-    func decide(_ pending: PendingAppend, txn: inout WriteTransaction, overlay: inout BatchOverlay) throws -> Decision {
+    func decide(_ pending: PreparedAppend, txn: inout WriteTransaction, overlay: inout BatchOverlay) throws -> Decision {
         // Idempotency first: a retry of a committed append must succeed even though the
         // stream has moved on since.
         var allIDs: [EventKey] = []
@@ -47,7 +47,7 @@ extension Committer {
     }
 
     /// Checks that every event of a full retry matches what is stored.
-    private func duplicateDecision(_ pending: PendingAppend, positions: [UInt64], txn: inout WriteTransaction) throws
+    private func duplicateDecision(_ pending: PreparedAppend, positions: [UInt64], txn: inout WriteTransaction) throws
         -> Decision
     {
         var index = 0

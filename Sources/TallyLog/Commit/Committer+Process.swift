@@ -13,13 +13,14 @@ extension Committer {
     }
 
     /// Decides, writes and commits one batch, then resumes its callers.
-    func process(_ batch: [PendingAppend]) {
+    func process(_ batch: [PendingRequest]) {
         if let failure = self.failureReason {
-            for pending in batch { pending.continuation.resume(throwing: Self.unhealthy(failure)) }
+            for request in batch { request.fail(Self.unhealthy(failure)) }
             return
         }
         let started = ContinuousClock.now
         var outcomes = [Result<AppendResult, LogError>?](repeating: nil, count: batch.count)
+        var finishers = [(@Sendable (LogError?) -> Void)?](repeating: nil, count: batch.count)
         var overlay = BatchOverlay(nextPosition: self.state.nextPosition, lastChecksum: self.state.lastChecksum)
         swap(&overlay.ids, &self.state.scratchBatchIDs)
         defer {
@@ -30,47 +31,94 @@ extension Committer {
         var seal = SealChain(previous: self.state.lastSeal, first: firstPosition)
         var sealBytes: [UInt8] = []
         let recordedAt = max(wallClockNanoseconds(), self.state.lastRecordedAt)
-        do {
-            var txn = try self.environment.beginWrite()
-            var budget = try self.softLimitBudget()
-            for (index, pending) in batch.enumerated() {
-                switch try self.decide(pending, txn: &txn, overlay: &overlay) {
-                case .reject(let error):
-                    outcomes[index] = .failure(error)
-                case .duplicate(let result):
-                    outcomes[index] = .success(result)
-                case .accept(let heads):
-                    let estimate = pending.recordBytes * 2 + 4 * 4_096
-                    guard estimate <= budget else {
-                        outcomes[index] = .failure(self.ledgerFull())
-                        continue
-                    }
-                    budget -= estimate
-                    outcomes[index] = .success(
-                        try self.write(pending, heads: heads, recordedAt: recordedAt, txn: &txn, overlay: &overlay, seal: &seal))
+        let failAll = { (error: LogError) in
+            for (index, request) in batch.enumerated() {
+                if let finish = finishers[index] { finish(error) } else if case .append(let append) = request {
+                    append.continuation.resume(throwing: error)
                 }
             }
-            if overlay.nextPosition > firstPosition {
-                sealBytes = try self.writeSeal(seal, first: firstPosition, last: overlay.nextPosition - 1, txn: &txn)
+            self.listener?.batchFailed()
+        }
+        do {
+            // Commands call back into the batch through a closure; it reaches the
+            // (noncopyable) transaction through this pointer. Deinitialising it aborts.
+            let transaction = UnsafeMutablePointer<WriteTransaction>.allocate(capacity: 1)
+            transaction.initialize(to: try self.environment.beginWrite())
+            var moved = false
+            defer {
+                if !moved { transaction.deinitialize(count: 1) }
+                transaction.deallocate()
             }
+            var budget = try self.softLimitBudget()
+            var storageError: (any Error)?
+            /// Decides and writes one append; a storage error ends the batch.
+            func decideAndWrite(_ prepared: PreparedAppend) -> Result<AppendResult, LogError> {
+                if let storageError { return .failure(self.classify(storageError)) }
+                do {
+                    switch try self.decide(prepared, txn: &transaction.pointee, overlay: &overlay) {
+                    case .reject(let error):
+                        return .failure(error)
+                    case .duplicate(let result):
+                        return .success(result)
+                    case .accept(let heads):
+                        let estimate = prepared.recordBytes * 2 + 4 * 4_096
+                        guard estimate <= budget else { return .failure(self.ledgerFull()) }
+                        budget -= estimate
+                        return .success(
+                            try self.write(
+                                prepared, heads: heads, recordedAt: recordedAt, txn: &transaction.pointee, overlay: &overlay,
+                                seal: &seal))
+                    }
+                } catch {
+                    storageError = error
+                    return .failure(self.classify(error))
+                }
+            }
+            for (index, request) in batch.enumerated() {
+                switch request {
+                case .append(let pending):
+                    outcomes[index] = decideAndWrite(pending.prepared)
+                case .command(let command):
+                    finishers[index] = command.run { streams in
+                        do throws(LogError) {
+                            let prepared = try PendingAppend.prepare(streams)
+                            return decideAndWrite(
+                                PreparedAppend(streams: prepared.streams, eventCount: prepared.events, recordBytes: prepared.bytes))
+                        } catch {
+                            return .failure(error)
+                        }
+                    }
+                }
+                if let storageError { throw storageError }
+            }
+            if overlay.nextPosition > firstPosition {
+                sealBytes = try self.writeSeal(
+                    seal, first: firstPosition, last: overlay.nextPosition - 1, txn: &transaction.pointee)
+            }
+            moved = true
+            let txn = transaction.move()
             do {
                 try txn.commit()
             } catch {
                 self.poison(LogError(.storage, "commit of positions \(firstPosition)... failed: \(error)", cause: error))
-                let failure = Self.unhealthy(LogError(.storage, "\(error)", cause: error))
-                for pending in batch { pending.continuation.resume(throwing: failure) }
+                failAll(Self.unhealthy(LogError(.storage, "\(error)", cause: error)))
                 return
             }
         } catch {
             // Nothing was committed: the transaction was aborted when it went out of scope.
-            let failure = self.classify(error)
-            for pending in batch { pending.continuation.resume(throwing: failure) }
+            failAll(self.classify(error))
             return
         }
         self.publish(overlay: overlay, seal: sealBytes, recordedAt: recordedAt)
+        self.listener?.batchCommitted()
         self.metrics.record(batchEvents: overlay.written.count, requests: batch.count, duration: ContinuousClock.now - started)
-        for (pending, outcome) in zip(batch, outcomes) {
-            switch outcome {
+        for (index, request) in batch.enumerated() {
+            if let finish = finishers[index] {
+                finish(nil)
+                continue
+            }
+            guard case .append(let pending) = request else { continue }
+            switch outcomes[index] {
             case .success(let result): pending.continuation.resume(returning: result)
             case .failure(let error): pending.continuation.resume(throwing: error)
             case nil: preconditionFailure("a request of the batch got no outcome")
@@ -117,7 +165,7 @@ extension Committer {
                 + "reads still work; reopen with a larger map (`--map-size`, e.g. \(size >> 29 + 1) GiB) to append again")
     }
 
-    private func classify(_ error: any Error) -> LogError {
+    func classify(_ error: any Error) -> LogError {
         if let error = error as? LogError { return error }
         if let error = error as? LMDBError, error.code == .mapFull { return self.ledgerFull() }
         return LogError(.storage, "the batch was not written: \(error)", cause: error as? LMDBError)
@@ -125,7 +173,7 @@ extension Committer {
 
     /// Writes the records of an accepted request with MDB_APPEND and returns its result.
     private func write(
-        _ pending: PendingAppend,
+        _ pending: PreparedAppend,
         heads: [UInt64?],
         recordedAt: UInt64,
         txn: inout WriteTransaction,

@@ -13,7 +13,7 @@ import TallyLMDB
 /// read-only (``LogError/Code/unhealthy``) until it is reopened.
 final class Committer: Sendable {
     private struct Queue {
-        var pending: [PendingAppend] = []
+        var pending: [PendingRequest] = []
         var head = 0
         var scheduled = false
         var closed = false
@@ -28,6 +28,7 @@ final class Committer: Sendable {
     let tailEventsMax: Int
     let logger: Logger
     let metrics: CommitMetrics
+    let listener: (any CommitListener)?
     private let queue = Mutex(Queue())
     private let failure = Mutex<LogError?>(nil)
 
@@ -39,8 +40,10 @@ final class Committer: Sendable {
         tail: Locked<TailIndex>,
         notifier: CommitNotifier,
         tailEventsMax: Int,
+        listener: (any CommitListener)?,
         logger: Logger
     ) {
+        self.listener = listener
         self.environment = environment
         self.databases = databases
         self.writer = writer
@@ -59,19 +62,39 @@ final class Committer: Sendable {
     func submit(_ streams: [PreparedStream], events: Int, bytes: Int) async throws -> AppendResult {
         if let failure = self.failureReason { throw Self.unhealthy(failure) }
         return try await withCheckedThrowingContinuation { continuation in
-            let pending = PendingAppend(streams: streams, eventCount: events, recordBytes: bytes, continuation: continuation)
-            let action = self.queue.withLock { queue -> Int in
-                if queue.closed { return 0 }
-                queue.pending.append(pending)
-                if queue.scheduled { return 1 }
-                queue.scheduled = true
-                return 2
-            }
-            switch action {
-            case 0: continuation.resume(throwing: LogError(.closed, "the ledger is closed"))
-            case 2: self.writer.submit { self.drain() }
-            default: break
-            }
+            self.enqueue(
+                .append(PendingAppend(streams: streams, eventCount: events, recordBytes: bytes, continuation: continuation)))
+        }
+    }
+
+    /// Queues a command and waits until its batch is durable.
+    func submit<T: Sendable>(command body: @escaping @Sendable (CommitAppend) -> T) async throws -> T {
+        if let failure = self.failureReason { throw Self.unhealthy(failure) }
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let command = PendingCommand(
+                run: { append in
+                    let value = body(append)
+                    return { error in
+                        if let error { continuation.resume(throwing: error) } else { continuation.resume(returning: value) }
+                    }
+                },
+                fail: { error in continuation.resume(throwing: error) })
+            self.enqueue(.command(command))
+        }
+    }
+
+    private func enqueue(_ request: PendingRequest) {
+        let action = self.queue.withLock { queue -> Int in
+            if queue.closed { return 0 }
+            queue.pending.append(request)
+            if queue.scheduled { return 1 }
+            queue.scheduled = true
+            return 2
+        }
+        switch action {
+        case 0: request.fail(LogError(.closed, "the ledger is closed"))
+        case 2: self.writer.submit { self.drain() }
+        default: break
         }
     }
 
@@ -91,7 +114,7 @@ final class Committer: Sendable {
         }
     }
 
-    private func takeBatch() -> [PendingAppend]? {
+    private func takeBatch() -> [PendingRequest]? {
         self.queue.withLock { queue in
             guard queue.head < queue.pending.count else {
                 queue.pending.removeAll(keepingCapacity: true)

@@ -15,6 +15,18 @@ struct PendingAppend: Sendable {
     let recordBytes: Int
     let continuation: CheckedContinuation<AppendResult, any Error>
 
+    var prepared: PreparedAppend { PreparedAppend(streams: self.streams, eventCount: self.eventCount, recordBytes: self.recordBytes) }
+}
+
+/// A validated, encoded append, ready for the committer to decide.
+struct PreparedAppend: Sendable {
+    let streams: [PreparedStream]
+    let eventCount: Int
+    let recordBytes: Int
+}
+
+extension PendingAppend {
+
     /// Validates `streams` and encodes what the writer thread needs, in the caller's task.
     static func prepare(_ streams: [StreamAppend]) throws(LogError) -> (streams: [PreparedStream], events: Int, bytes: Int) {
         guard !streams.isEmpty else { throw LogError(.invalidBatch, "an append needs at least one stream") }

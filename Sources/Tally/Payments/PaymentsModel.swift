@@ -1,0 +1,148 @@
+import Foundation
+import Synchronization
+import TallyChecksum
+import TallyDomain
+import TallyLog
+
+/// The payments write model kept beside the log (design §2): decided inside the group
+/// commit, published to readers only once the batch is durable.
+///
+/// `committed` is what readers see. `batch` holds what the commands of the batch being
+/// committed changed; it is touched only on the log's writer thread (in commands run by
+/// ``EventLog/withinCommit(_:)`` and in the ``CommitListener`` callbacks), which is what
+/// makes the `@unchecked Sendable` sound.
+final class PaymentsModel: CommitListener, @unchecked Sendable {
+    private let committed = Mutex(PaymentsState())
+    private var batch = PaymentChanges()
+
+    /// Reads the committed state.
+    func read<T>(_ body: (borrowing PaymentsState) -> T) -> T {
+        self.committed.withLock { body($0) }
+    }
+
+    // MARK: CommitListener (writer thread)
+
+    func batchCommitted() {
+        guard !self.batch.isEmpty else { return }
+        let changes = self.batch
+        self.batch = PaymentChanges()
+        self.committed.withLock { $0.apply(changes) }
+    }
+
+    func batchFailed() {
+        self.batch = PaymentChanges()
+    }
+
+    // MARK: Commands (writer thread)
+
+    /// Decides `commands` against the committed state plus the batch, appends the events of
+    /// each accepted one (all of them at once if `linked`), and folds them into the batch.
+    func execute(_ commands: [PaymentCommand], linked: Bool, now: UInt64, append: CommitAppend) -> [PaymentOutcome] {
+        if linked {
+            let decided = self.committed.withLock { state in
+                Payments.decideLinked(commands, state: state, changes: self.batch, now: now)
+            }
+            guard let trial = decided.changes else { return decided.outcomes }
+            let events = decided.outcomes.flatMap { outcome -> [PaymentEvent] in
+                if case .applied(let events) = outcome { return events }
+                return []
+            }
+            if events.isEmpty { return decided.outcomes }
+            switch append(Self.streams(for: events)) {
+            case .success:
+                self.batch = trial
+                return decided.outcomes
+            case .failure(let error):
+                return commands.map { _ in .rejected(Self.rejection(error)) }
+            }
+        }
+        return commands.map { command in
+            let outcome = self.committed.withLock { state in
+                Payments.decide(command, state: state, changes: self.batch, now: now)
+            }
+            guard case .applied(let events) = outcome, !events.isEmpty else { return outcome }
+            switch append(Self.streams(for: events)) {
+            case .success:
+                self.committed.withLock { state in
+                    for event in events {
+                        do { try Payments.evolve(event, state: state, changes: &self.batch) } catch {
+                            preconditionFailure("a decided event does not evolve: \(error)")
+                        }
+                    }
+                }
+                return outcome
+            case .failure(let error):
+                return .rejected(Self.rejection(error))
+            }
+        }
+    }
+
+    /// A log-level refusal (ledger full, a limit) as a rejection with the log's code.
+    static func rejection(_ error: LogError) -> Rejection {
+        Rejection(RejectionCode(error.code.rawValue), error.message)
+    }
+
+    /// The appends for `events`: one stream append per stream, in first-seen order, each
+    /// expecting the version its first event takes (so a stream is created exactly once).
+    static func streams(for events: [PaymentEvent]) -> [StreamAppend] {
+        var streams: [StreamAppend] = []
+        var indexOf: [String: Int] = [:]
+        for event in events {
+            let proposed = ProposedEvent(id: Self.eventID(event), type: event.type, payload: event.payload)
+            if let index = indexOf[event.streamID] {
+                streams[index].events.append(proposed)
+            } else {
+                indexOf[event.streamID] = streams.count
+                let expected: ExpectedVersion = event.streamVersion == 0 ? .noStream : .exact(event.streamVersion - 1)
+                streams.append(StreamAppend(streamID: event.streamID, expectedVersion: expected, events: [proposed]))
+            }
+        }
+        return streams
+    }
+
+    /// The event id of a payment event: derived from its stream and version, so the log's
+    /// own idempotency refuses a second opening or closing event for the same account or
+    /// transfer even if the write model were wrong. UUID version 8 (custom), RFC 9562 variant.
+    static func eventID(_ event: PaymentEvent) -> UUID {
+        var digest = SHA256Digest.hash(Array("tally.payments:\(event.streamID)#\(event.streamVersion)".utf8))
+        digest[6] = (digest[6] & 0x0F) | 0x80
+        digest[8] = (digest[8] & 0x3F) | 0x80
+        return UUID(uuid: (
+            digest[0], digest[1], digest[2], digest[3], digest[4], digest[5], digest[6], digest[7],
+            digest[8], digest[9], digest[10], digest[11], digest[12], digest[13], digest[14], digest[15]
+        ))
+    }
+
+    // MARK: Replay
+
+    /// Folds every payment event of `log` into the committed state (at open, before any command).
+    func replay(_ log: EventLog) throws {
+        var position: UInt64 = 1
+        var changes = PaymentChanges()
+        var pending = 0
+        while true {
+            let events = try log.read(fromPosition: position, limit: Limits.readEventsMax)
+            guard let last = events.last else { break }
+            try self.committed.withLock { state in
+                for event in events where PaymentEvent.isPaymentStream(event.streamID) {
+                    do {
+                        let decoded = try PaymentEvent(type: event.type, payload: event.payload)
+                        try Payments.evolve(decoded, state: state, changes: &changes)
+                    } catch {
+                        throw LogError(
+                            .corruption, "payment event at position \(event.position) does not replay: \(error)",
+                            position: event.position)
+                    }
+                    pending += 1
+                }
+                if pending >= 50_000 {
+                    state.apply(changes)
+                    changes = PaymentChanges()
+                    pending = 0
+                }
+            }
+            position = last.position + 1
+        }
+        self.committed.withLock { $0.apply(changes) }
+    }
+}

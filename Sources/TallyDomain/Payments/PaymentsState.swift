@@ -1,0 +1,56 @@
+/// The payments write model: every account and transfer, folded from the log.
+///
+/// `PaymentsState` is what is committed; ``PaymentChanges`` is a layer of uncommitted
+/// changes over it (a batch being decided). The write model is exactly the fold of the
+/// log: ``Payments/evolve(_:state:changes:)`` over every payment event, in order.
+public struct PaymentsState: Sendable, Equatable {
+    public private(set) var accounts: [DomainID: Account] = [:]
+    public private(set) var transfers: [DomainID: Transfer] = [:]
+    /// Open pending transfers → when they expire (nanoseconds since 1970, UTC).
+    public private(set) var openPending: [DomainID: UInt64] = [:]
+
+    /// An empty ledger.
+    public init() {}
+
+    /// Makes `changes` part of the state.
+    public mutating func apply(_ changes: consuming PaymentChanges) {
+        for (id, account) in changes.accounts { self.accounts[id] = account }
+        for (id, transfer) in changes.transfers { self.transfers[id] = transfer }
+        for (id, expiry) in changes.openPending { self.openPending[id] = expiry }
+    }
+
+    /// Accounts owned by `agent`, by id.
+    public func accounts(ofAgent agent: DomainID) -> [Account] {
+        self.accounts.values.filter { $0.agent == agent }.sorted { $0.id < $1.id }
+    }
+}
+
+/// Uncommitted changes layered over a ``PaymentsState``.
+public struct PaymentChanges: Sendable {
+    var accounts: [DomainID: Account] = [:]
+    var transfers: [DomainID: Transfer] = [:]
+    /// `nil` value: the pending transfer closed.
+    var openPending: [DomainID: UInt64?] = [:]
+
+    /// No changes.
+    public init() {}
+
+    public var isEmpty: Bool { self.accounts.isEmpty && self.transfers.isEmpty && self.openPending.isEmpty }
+
+    func account(_ id: DomainID, _ state: borrowing PaymentsState) -> Account? {
+        self.accounts[id] ?? state.accounts[id]
+    }
+
+    func transfer(_ id: DomainID, _ state: borrowing PaymentsState) -> Transfer? {
+        self.transfers[id] ?? state.transfers[id]
+    }
+
+    /// Pending transfers open in `state` plus these changes that expire at or before `now`, by id.
+    func duePending(_ state: borrowing PaymentsState, now: UInt64) -> [DomainID] {
+        var due = Set(state.openPending.filter { $0.value <= now }.keys)
+        for (id, expiry) in self.openPending {
+            if let expiry, expiry <= now { due.insert(id) } else { due.remove(id) }
+        }
+        return due.sorted()
+    }
+}
