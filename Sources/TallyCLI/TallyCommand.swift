@@ -11,10 +11,12 @@ struct TallyCommand: AsyncParsableCommand {
               tally append --stream health-api --type health.checked --payload '{"status":"healthy"}'
               tally read --from-position 1    read the log
               tally verify                    check every checksum, seal and index entry
+              tally accounts open --id treasury --agent ops --currency APX
+              tally transfer --id pay-1 --from treasury --to wallet-7 --amount 500 --currency APX
             """,
         subcommands: [
             InitCommand.self, AppendCommand.self, ReadCommand.self, TailCommand.self, VerifyCommand.self,
-            StatsCommand.self, DemoCommand.self, BenchCommand.self,
+            StatsCommand.self, AccountsCommand.self, TransferCommand.self, DemoCommand.self, BenchCommand.self,
         ]
     )
 }

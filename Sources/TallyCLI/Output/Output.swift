@@ -23,6 +23,8 @@ enum Output {
         let (code, message): (String, String)
         if let error = error as? LogError {
             (code, message) = (error.code.rawValue, error.message)
+        } else if let error = error as? Rejection {
+            (code, message) = (error.code.rawValue, error.message)
         } else if let error = error as? CLIError {
             (code, message) = (error.code, error.message)
         } else {
@@ -90,6 +92,7 @@ func runReporting(json: Bool, _ body: () async throws -> Void) async throws {
         throw error
     } catch {
         Output.error(error, json: json)
+        if error is Rejection { throw ExitCode(1) }
         if let error = error as? LogError {
             let usage: Set<LogError.Code> = [.notInitialized, .storage, .locked, .invalidArgument]
             throw ExitCode(usage.contains(error.code) ? 2 : 1)
