@@ -10,22 +10,22 @@ import Testing
         try await withTemporaryDirectory(prefix: "tally-cli") { dir in
             #expect(try runProcess(self.tally, ["init", "--data", dir.path]).status == 0)
             let appended = try runProcess(self.tally, [
-                "append", "--data", dir.path, "--stream", "account-1", "--type", "account.opened",
+                "append", "--data", dir.path, "--stream", "agent-1", "--type", "agent.registered",
                 "--payload", "{\"currency\":\"APX\"}", "--expected-version", "no-stream", "--actor", "ops", "--json",
             ])
             #expect(appended.status == 0, "\(appended.standardError)")
             #expect(appended.standardOutput.contains("\"positions\":[1]"))
             let file = dir.path + "/events.jsonl"
             try """
-                {"stream":"account-1","type":"account.credited","payload":{"amount":"5"},"expected_version":0}
+                {"stream":"agent-1","type":"agent.renamed","payload":{"amount":"5"},"expected_version":0}
                 {"stream":"health-api","type":"health.checked","payload":{"status":"healthy"},"metadata":{"actor":"prober"}}
                 """.write(toFile: file, atomically: true, encoding: .utf8)
             #expect(try runProcess(self.tally, ["append", "--data", dir.path, "--file", file]).standardOutput == "2\n3\n")
-            let read = try runProcess(self.tally, ["read", "--data", dir.path, "--stream", "account-1", "--json"])
+            let read = try runProcess(self.tally, ["read", "--data", dir.path, "--stream", "agent-1", "--json"])
             let lines = read.standardOutput.split(separator: "\n")
             #expect(lines.count == 2)
             let first = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
-            #expect(first["type"] as? String == "account.opened")
+            #expect(first["type"] as? String == "agent.registered")
             #expect((first["metadata"] as? [String: String])?["actor"] == "ops")
             let stats = try runProcess(self.tally, ["stats", "--data", dir.path, "--json"])
             let object = try #require(try JSONSerialization.jsonObject(with: Data(stats.standardOutput.utf8)) as? [String: Any])
@@ -54,6 +54,36 @@ import Testing
             #expect(missing.standardError.contains("not_initialized"))
             let stats = try runProcess(self.tally, ["stats", "--data", dir.path, "--json"])
             #expect(stats.standardOutput.contains("\"head_position\":0"))
+        }
+    }
+
+    @Test func paymentsCommandsPrintCodesAndExitOneOnRejection() async throws {
+        try await withTemporaryDirectory(prefix: "tally-cli-pay") { dir in
+            let data = ["--data", dir.path]
+            #expect(try runProcess(self.tally, ["init"] + data).status == 0)
+            for arguments in [
+                ["accounts", "open", "--id", "treasury", "--agent", "ops", "--currency", "APX"],
+                ["accounts", "open", "--id", "w1", "--agent", "a1", "--currency", "APX", "--flag", "debits_must_not_exceed_credits"],
+                ["transfer", "--id", "p1", "--from", "treasury", "--to", "w1", "--amount", "100", "--currency", "APX"],
+                ["transfer", "--id", "p1", "--from", "treasury", "--to", "w1", "--amount", "100", "--currency", "APX"],
+            ] {
+                let result = try runProcess(self.tally, arguments + data)
+                #expect(result.status == 0, "\(arguments): \(result.standardOutput)\(result.standardError)")
+            }
+            let over = try runProcess(self.tally, ["transfer", "--id", "p2", "--from", "w1", "--to", "treasury", "--amount", "101", "--currency", "APX"] + data)
+            #expect(over.status == 1)
+            #expect(over.standardOutput.hasPrefix("exceeds_credits"))
+            let currency = try runProcess(self.tally, ["transfer", "--id", "p3", "--from", "w1", "--to", "treasury", "--amount", "1", "--currency", "apx", "--json"] + data)
+            #expect(currency.status == 1)
+            #expect(currency.standardOutput.contains("\"invalid_currency\""))
+            let reserved = try runProcess(self.tally, ["append", "--stream", "transfer-x", "--type", "transfer.posted", "--payload", "{}"] + data)
+            #expect(reserved.status == 1)
+            #expect(reserved.standardError.contains("reserved_stream"))
+            let show = try runProcess(self.tally, ["accounts", "show", "--id", "w1", "--json"] + data)
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(show.standardOutput.utf8)) as? [String: Any])
+            #expect(object["credits_posted"] as? String == "100")
+            #expect(object["available"] as? String == "100")
+            #expect(try runProcess(self.tally, ["verify"] + data).status == 0)
         }
     }
 }

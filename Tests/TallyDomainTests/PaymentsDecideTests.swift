@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+@testable import TallyDomain
+
+@Suite struct PaymentsDecideTests {
+    private func state(_ events: [PaymentEvent]) throws -> PaymentsState {
+        var state = PaymentsState()
+        var changes = PaymentChanges()
+        for event in events { try Payments.evolve(event, state: state, changes: &changes) }
+        state.apply(changes)
+        return state
+    }
+
+    private func decide(_ command: PaymentCommand, _ state: PaymentsState, now: UInt64 = 1_000) -> PaymentOutcome {
+        Payments.decide(command, state: state, changes: PaymentChanges(), now: now)
+    }
+
+    private let wallet = Account(id: "w", agent: "g", currency: "APX", flags: .debitsMustNotExceedCredits)
+    private let treasury = Account(id: "t", agent: "ops", currency: "APX")
+
+    @Test func overflowIsRejectedNotWrapped() throws {
+        let state = try self.state([
+            .accountOpened(self.treasury), .accountOpened(self.wallet),
+            .transferCreated(Transfer(id: "x", kind: .posted, debitAccount: "t", creditAccount: "w", amount: .max, currency: "APX", state: .posted)),
+        ])
+        let outcome = self.decide(.transfer(TransferRequest(id: "y", debitAccount: "t", creditAccount: "w", amount: 1, currency: "APX")), state)
+        #expect(outcome.code == "overflow")
+    }
+
+    @Test func everyCodeHasAOneLineMeaningAndIsSnakeCase() {
+        let codes = RejectionCode.all.map(\.code.rawValue)
+        #expect(Set(codes).count == codes.count)
+        for code in codes { #expect(code.allSatisfy { $0.isLowercase || $0 == "_" }, "\(code)") }
+    }
+
+    @Test func docsListEveryRejectionCode() throws {
+        let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("docs/rejections.md")
+        let text = try String(contentsOf: docs, encoding: .utf8)
+        for (code, _) in RejectionCode.all { #expect(text.contains("`\(code.rawValue)`"), "docs/rejections.md lacks \(code)") }
+    }
+
+    @Test func payloadsRoundTripWithDocumentedKeyOrder() throws {
+        let transfer = Transfer(
+            id: "p-1", kind: .pending, debitAccount: "w", creditAccount: "t", amount: 42, currency: "APX", memo: "say \"hi\"\n",
+            externalReference: nil, expiresAt: 9_000, timeoutNanoseconds: 8_000, reversalOf: nil, state: .pending)
+        let event = PaymentEvent.transferCreated(transfer)
+        #expect(
+            String(decoding: event.payload, as: UTF8.self)
+                == #"{"transfer":"p-1","debit_account":"w","credit_account":"t","amount":"42","currency":"APX","memo":"say \"hi\"\u000a","timeout_ns":"8000","expires_at_ns":"9000"}"#)
+        for event in [event, .accountOpened(self.wallet), .accountClosed("w"), .transferCommitted("p-1", amount: 40), .transferVoided("p-1"), .transferExpired("p-1")] {
+            #expect(try PaymentEvent(type: event.type, payload: event.payload) == event)
+        }
+    }
+
+    @Test func pendingTransferExpiresAtItsDeadline() throws {
+        var state = try self.state([.accountOpened(self.treasury), .accountOpened(self.wallet)])
+        let outcome = self.decide(
+            .transfer(TransferRequest(id: "h", debitAccount: "t", creditAccount: "w", amount: 5, currency: "APX", timeoutNanoseconds: 100)),
+            state, now: 1_000)
+        guard case .applied(let events) = outcome else { Issue.record("\(outcome)"); return }
+        var changes = PaymentChanges()
+        for event in events { try Payments.evolve(event, state: state, changes: &changes) }
+        state.apply(changes)
+        #expect(self.decide(.expireDue, state, now: 1_099) == .applied([]))
+        #expect(self.decide(.commitPending("h", amount: nil), state, now: 1_100).code == "pending_transfer_expired")
+        #expect(self.decide(.expireDue, state, now: 1_100) == .applied([.transferExpired("h")]))
+        #expect(self.decide(.commitPending("h", amount: 6), state, now: 1_050).code == "amount_exceeds_pending")
+    }
+
+    @Test func invalidInputsHaveTheirCodes() {
+        // Variables, not literals: `Currency("apx")` with a literal is literal coercion (and traps).
+        let lower = "apx", short = "A", spaced = "has space", long = String(repeating: "a", count: 65)
+        #expect(throws: Rejection.self) { try Currency(lower) }
+        #expect((try? Currency(short)) == nil)
+        #expect((try? DomainID(spaced, field: "id")) == nil)
+        #expect((try? DomainID(long, field: "id")) == nil)
+        #expect((try? AccountFlags(names: ["nope"])) == nil)
+    }
+}
