@@ -13,10 +13,12 @@ struct BenchCommand: AsyncParsableCommand {
               batch     appends of --batch events (default 1,000)
               single    one event per append from --clients concurrent tasks (default: 1, then 256)
               scan      a full verifying scan (checksums, chain, seals, indexes)
+              transfers durable posted transfers in batches of --batch over 10,000 accounts
+                        (uniform), decided inside the group commit
             Compare with the raw LMDB limits measured in the same run (see docs/benchmarks.md).
             """)
 
-    @Argument(help: "batch, single, scan or all.") var workloads: [String] = ["all"]
+    @Argument(help: "batch, single, scan, transfers or all.") var workloads: [String] = ["all"]
     @Option(help: "Events for the batch workload.") var events = 200_000
     @Option(help: "Events per append in the batch workload.") var batch = 1_000
     @Option(help: "Events per client in the single workload.") var singleEvents = 2_000
@@ -25,7 +27,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON lines.") var json = false
 
     func run() async throws {
-        let selected = Set(self.workloads.contains("all") ? ["batch", "single", "scan"] : self.workloads)
+        let selected = Set(self.workloads.contains("all") ? ["batch", "single", "scan", "transfers"] : self.workloads)
         let root = "\(self.directory)/tally-bench-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: root) }
         let ledger = try await Ledger.open(at: root, configuration: LogConfiguration(createIfMissing: true))
@@ -79,7 +81,45 @@ struct BenchCommand: AsyncParsableCommand {
             self.report(["workload": "scan", "records": result.recordsChecked, "clean": result.isClean, "seconds": elapsed,
                          "records_per_second": Double(result.recordsChecked) / elapsed])
         }
+        if selected.contains("transfers") {
+            try await self.transfers(ledger)
+        }
         await ledger.close()
+    }
+
+    private func transfers(_ ledger: Ledger) async throws {
+        let accounts = 10_000
+        let open = (0..<accounts).map { index in
+            PaymentCommand.openAccount(Account(id: DomainID(stringLiteral: "bench-\(index)"), agent: "bench", currency: "APX"))
+        }
+        for chunk in stride(from: 0, to: open.count, by: 5_000) {
+            _ = try await ledger.execute(Array(open[chunk..<min(open.count, chunk + 5_000)]))
+        }
+        var random = UInt64.random(in: 1 ... .max)
+        func next() -> Int {
+            random = random &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(truncatingIfNeeded: random >> 33) % accounts
+        }
+        let start = ContinuousClock.now
+        var done = 0
+        var failed = 0
+        while done < self.events {
+            let count = min(self.batch, self.events - done)
+            let requests = (0..<count).map { index in
+                let from = next()
+                let to = (from + 1 + next() % (accounts - 1)) % accounts
+                return TransferRequest(
+                    id: DomainID(stringLiteral: "b\(done + index)"), debitAccount: DomainID(stringLiteral: "bench-\(from)"),
+                    creditAccount: DomainID(stringLiteral: "bench-\(to)"), amount: 1, currency: "APX")
+            }
+            failed += try await ledger.submit(requests).filter { !$0.succeeded }.count
+            done += count
+        }
+        let elapsed = seconds(since: start)
+        self.report([
+            "workload": "transfers", "transfers": done, "batch": self.batch, "accounts": accounts, "rejected": failed,
+            "seconds": elapsed, "transfers_per_second": Double(done) / elapsed,
+        ])
     }
 
     private func report(_ row: [String: Any]) {
