@@ -5,18 +5,24 @@ import Tally
 /// writes one line per acknowledged append to standard output:
 /// `ACK <position> <event id> <stream> <version>`.
 ///
-/// Usage: `TallyCrashChild DATA_DIR TASKS STREAMS`. Runs until killed. The payload of each
-/// event is `{"id":"<event id>"}`, so the parent can check it byte for byte.
+/// Usage: `TallyCrashChild DATA_DIR TASKS STREAMS [transfers]`. Runs until killed. The
+/// payload of each event is `{"id":"<event id>"}`, so the parent can check it byte for byte.
+///
+/// With `transfers`, the tasks post transfers instead (see ``transfers(_:tasks:accounts:)``).
 @main
 enum CrashChild {
     static func main() async throws {
         let arguments = CommandLine.arguments
-        guard arguments.count == 4, let tasks = Int(arguments[2]), let streams = Int(arguments[3]) else {
-            FileHandle.standardError.write(Data("usage: TallyCrashChild DATA_DIR TASKS STREAMS\n".utf8))
+        guard arguments.count >= 4, let tasks = Int(arguments[2]), let streams = Int(arguments[3]) else {
+            FileHandle.standardError.write(Data("usage: TallyCrashChild DATA_DIR TASKS STREAMS [transfers]\n".utf8))
             exit(2)
         }
         let ledger = try await Ledger.open(
             at: arguments[1], configuration: LogConfiguration(tailEventsMax: 500, createIfMissing: true))
+        if arguments.count > 4 && arguments[4] == "transfers" {
+            try await self.transfers(ledger, tasks: tasks, accounts: streams)
+            return
+        }
         let output = FileHandle.standardOutput
         try await withThrowingTaskGroup(of: Void.self) { group in
             for task in 0..<tasks {
@@ -31,6 +37,41 @@ enum CrashChild {
                             to: stream, events: [ProposedEvent(id: id, type: "crash.tested", payload: payload)])
                         // One write(2) per line: a line is either whole in the pipe or absent.
                         output.write(Data("ACK \(result.firstPosition) \(id.uuidString) \(stream) \(result.streamVersions[0])\n".utf8))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    /// Opens a treasury and `accounts` wallets (`debits_must_not_exceed_credits`), then lets
+    /// `tasks` tasks post random single transfers: from the treasury (always accepted) or
+    /// between wallets (rejected when the wallet is short). Prints one line per outcome:
+    /// `XFER <transfer id> <code> <from> <to> <amount>`.
+    static func transfers(_ ledger: Ledger, tasks: Int, accounts: Int) async throws {
+        var open = [PaymentCommand.openAccount(Account(id: "treasury", agent: "ops", currency: "APX"))]
+        for index in 0..<accounts {
+            open.append(
+                .openAccount(
+                    Account(
+                        id: DomainID(stringLiteral: "wallet-\(index)"), agent: DomainID(stringLiteral: "agent-\(index)"),
+                        currency: "APX", flags: .debitsMustNotExceedCredits)))
+        }
+        _ = try await ledger.execute(open)
+        let output = FileHandle.standardOutput
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<tasks {
+                group.addTask {
+                    while true {
+                        let id = DomainID(stringLiteral: "x-\(UUID().uuidString)")
+                        let to = "wallet-\(Int.random(in: 0..<accounts))"
+                        let from = Int.random(in: 0..<3) == 0 ? "treasury" : "wallet-\(Int.random(in: 0..<accounts))"
+                        let amount = UInt64.random(in: 1...50)
+                        let outcome = try await ledger.submit(
+                            TransferRequest(
+                                id: id, debitAccount: DomainID(stringLiteral: from), creditAccount: DomainID(stringLiteral: to),
+                                amount: amount, currency: "APX"))
+                        output.write(Data("XFER \(id) \(outcome.code) \(from) \(to) \(amount)\n".utf8))
                     }
                 }
             }

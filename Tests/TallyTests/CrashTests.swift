@@ -49,11 +49,77 @@ import Testing
         }
     }
 
+    /// Concurrent transfers, killed at random: after each kill every acknowledged transfer
+    /// is applied exactly once, every rejected one left no trace, and the books balance.
+    @Test func everyAcknowledgedTransferIsAppliedExactlyOnceAfterSIGKILL() async throws {
+        try await withTemporaryDirectory(prefix: "tally-crash-pay") { dir in
+            var accepted: [String: (from: String, to: String, amount: UInt64)] = [:]
+            var rejected = 0
+            for round in 0..<max(1, Self.kills / 2) {
+                let output = try Self.runChild(
+                    dataDirectory: dir.path, arguments: ["32", "8", "transfers"], delayMilliseconds: Int.random(in: 40...300))
+                for line in output {
+                    let parts = line.split(separator: " ").map(String.init)
+                    guard parts.count == 6, parts[0] == "XFER", let amount = UInt64(parts[5]) else { continue }
+                    if parts[2] == "ok" { accepted[parts[1]] = (parts[3], parts[4], amount) } else { rejected += 1 }
+                    #expect(["ok", "exceeds_credits", "accounts_must_be_different"].contains(parts[2]), "unexpected outcome \(line)")
+                }
+                let ledger = try await Ledger.open(at: dir.path, expiryInterval: nil)
+                let state = ledger.paymentsSnapshot()
+                for (id, expected) in accepted {
+                    let transfer = try #require(state.transfers[try DomainID(id, field: "id")], "round \(round): acknowledged \(id) lost")
+                    #expect(transfer.debitAccount.rawValue == expected.from && transfer.creditAccount.rawValue == expected.to)
+                    #expect(transfer.amount == expected.amount)
+                }
+                // Exactly once: every balance equals the sum of the transfers that touch it.
+                var debits: [DomainID: UInt64] = [:]
+                var credits: [DomainID: UInt64] = [:]
+                for transfer in state.transfers.values {
+                    debits[transfer.debitAccount, default: 0] += transfer.amount
+                    credits[transfer.creditAccount, default: 0] += transfer.amount
+                }
+                for account in state.accounts.values {
+                    #expect(account.debitsPosted == debits[account.id, default: 0], "round \(round): \(account.id)")
+                    #expect(account.creditsPosted == credits[account.id, default: 0], "round \(round): \(account.id)")
+                    if account.flags.contains(.debitsMustNotExceedCredits) {
+                        #expect(account.debitsPosted <= account.creditsPosted, "round \(round): \(account.id) overdrawn")
+                    }
+                }
+                var transferEvents = 0
+                var from: UInt64 = 1
+                while let last = try ledger.log.read(category: "transfer", fromPosition: from, limit: Limits.readEventsMax).last {
+                    transferEvents += try ledger.log.read(category: "transfer", fromPosition: from, limit: Limits.readEventsMax).count
+                    from = last.position + 1
+                }
+                #expect(transferEvents == state.transfers.count, "one event per transfer")
+                let report = try ledger.log.verify()
+                #expect(report.isClean, "round \(round): \(report.reason ?? "")")
+                await ledger.close()
+            }
+            #expect(accepted.count > Self.kills && rejected > 0, "\(accepted.count) accepted, \(rejected) rejected: too little to prove anything")
+        }
+    }
+
     /// Starts the child, kills it after `delayMilliseconds`, and returns what it acknowledged.
     static func runAndKill(dataDirectory: String, delayMilliseconds: Int) throws -> [Ack] {
+        var acks: [Ack] = []
+        for line in try self.runChild(dataDirectory: dataDirectory, arguments: ["32", "50"], delayMilliseconds: delayMilliseconds) {
+            let parts = line.split(separator: " ")
+            // A torn last line (killed mid-write) is not an acknowledgement the parent saw.
+            guard parts.count == 5, parts[0] == "ACK", let position = UInt64(parts[1]), let id = UUID(uuidString: String(parts[2])),
+                let version = UInt64(parts[4])
+            else { continue }
+            acks.append(Ack(position: position, id: id, stream: String(parts[3]), version: version))
+        }
+        return acks
+    }
+
+    /// Starts the child with `arguments` after the data directory, kills it `delayMilliseconds`
+    /// after its first line, and returns the lines it wrote (the last may be torn).
+    static func runChild(dataDirectory: String, arguments: [String], delayMilliseconds: Int) throws -> [Substring] {
         let child = Process()
         child.executableURL = URL(fileURLWithPath: BuiltProducts.executable("TallyCrashChild"))
-        child.arguments = [dataDirectory, "32", "50"]
+        child.arguments = [dataDirectory] + arguments
         let out = Pipe()
         child.standardOutput = out
         child.standardError = FileHandle.nullDevice
@@ -70,15 +136,9 @@ import Testing
         buffer.append(handle.readDataToEndOfFile())
         child.waitUntilExit()
         #expect(child.terminationReason == .uncaughtSignal, "the child exited by itself: status \(child.terminationStatus)")
-        var acks: [Ack] = []
-        for line in String(decoding: buffer, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false) {
-            let parts = line.split(separator: " ")
-            // A torn last line (killed mid-write) is not an acknowledgement the parent saw.
-            guard parts.count == 5, parts[0] == "ACK", let position = UInt64(parts[1]), let id = UUID(uuidString: String(parts[2])),
-                let version = UInt64(parts[4])
-            else { continue }
-            acks.append(Ack(position: position, id: id, stream: String(parts[3]), version: version))
-        }
-        return acks
+        // A torn last line has no newline: drop it, the parent never saw it whole.
+        var lines = String(decoding: buffer, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        if buffer.last != UInt8(ascii: "\n") { lines = Array(lines.dropLast()) }
+        return lines
     }
 }
