@@ -15,10 +15,13 @@ struct BenchCommand: AsyncParsableCommand {
               scan      a full verifying scan (checksums, chain, seals, indexes)
               transfers durable posted transfers in batches of --batch over 10,000 accounts
                         (uniform), decided inside the group commit
+              payroll   one linked batch from one treasury to 10,000 agent wallets
+              hot       --clients tasks each posting single transfers from one shared
+                        treasury (the hot account) to random wallets
             Compare with the raw LMDB limits measured in the same run (see docs/benchmarks.md).
             """)
 
-    @Argument(help: "batch, single, scan, transfers or all.") var workloads: [String] = ["all"]
+    @Argument(help: "batch, single, scan, transfers, payroll, hot or all.") var workloads: [String] = ["all"]
     @Option(help: "Events for the batch workload.") var events = 200_000
     @Option(help: "Events per append in the batch workload.") var batch = 1_000
     @Option(help: "Events per client in the single workload.") var singleEvents = 2_000
@@ -27,7 +30,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON lines.") var json = false
 
     func run() async throws {
-        let selected = Set(self.workloads.contains("all") ? ["batch", "single", "scan", "transfers"] : self.workloads)
+        let selected = Set(self.workloads.contains("all") ? ["batch", "single", "scan", "transfers", "payroll", "hot"] : self.workloads)
         let root = "\(self.directory)/tally-bench-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: root) }
         let ledger = try await Ledger.open(at: root, configuration: LogConfiguration(createIfMissing: true))
@@ -81,20 +84,88 @@ struct BenchCommand: AsyncParsableCommand {
             self.report(["workload": "scan", "records": result.recordsChecked, "clean": result.isClean, "seconds": elapsed,
                          "records_per_second": Double(result.recordsChecked) / elapsed])
         }
+        if selected.contains("transfers") || selected.contains("payroll") || selected.contains("hot") {
+            try await self.openBenchAccounts(ledger)
+        }
         if selected.contains("transfers") {
             try await self.transfers(ledger)
+        }
+        if selected.contains("payroll") {
+            try await self.payroll(ledger)
+        }
+        if selected.contains("hot") {
+            try await self.hot(ledger)
         }
         await ledger.close()
     }
 
-    private func transfers(_ ledger: Ledger) async throws {
-        let accounts = 10_000
-        let open = (0..<accounts).map { index in
-            PaymentCommand.openAccount(Account(id: DomainID(stringLiteral: "bench-\(index)"), agent: "bench", currency: "APX"))
+    private static let accounts = 10_000
+
+    /// 10,000 accounts without limits (`bench-N`), 10,000 wallets (`wallet-N`), one treasury.
+    private func openBenchAccounts(_ ledger: Ledger) async throws {
+        var open = [PaymentCommand.openAccount(Account(id: "treasury", agent: "ops", currency: "APX"))]
+        for index in 0..<Self.accounts {
+            open.append(.openAccount(Account(id: DomainID(stringLiteral: "bench-\(index)"), agent: "bench", currency: "APX")))
+            open.append(
+                .openAccount(
+                    Account(
+                        id: DomainID(stringLiteral: "wallet-\(index)"), agent: DomainID(stringLiteral: "agent-\(index)"),
+                        currency: "APX", flags: .debitsMustNotExceedCredits)))
         }
         for chunk in stride(from: 0, to: open.count, by: 5_000) {
             _ = try await ledger.execute(Array(open[chunk..<min(open.count, chunk + 5_000)]))
         }
+    }
+
+    private func payroll(_ ledger: Ledger) async throws {
+        let run = UInt64.random(in: 0 ... .max)
+        let requests = (0..<Self.accounts).map { index in
+            TransferRequest(
+                id: DomainID(stringLiteral: "payroll-\(run)-\(index)"), debitAccount: "treasury",
+                creditAccount: DomainID(stringLiteral: "wallet-\(index)"), amount: 1_000, currency: "APX", memo: "payroll")
+        }
+        let start = ContinuousClock.now
+        let outcomes = try await ledger.submit(requests, linked: true)
+        let elapsed = seconds(since: start)
+        self.report([
+            "workload": "payroll", "transfers": requests.count, "linked": true, "rejected": outcomes.filter { !$0.succeeded }.count,
+            "seconds": elapsed, "transfers_per_second": Double(requests.count) / elapsed,
+        ])
+    }
+
+    private func hot(_ ledger: Ledger) async throws {
+        for clients in self.clients {
+            let start = ContinuousClock.now
+            let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+                for client in 0..<clients {
+                    group.addTask {
+                        var mine: [Double] = []
+                        for index in 0..<self.singleEvents {
+                            let began = ContinuousClock.now
+                            let outcome = try await ledger.submit(
+                                TransferRequest(
+                                    id: DomainID(stringLiteral: "hot-\(clients)-\(client)-\(index)"), debitAccount: "treasury",
+                                    creditAccount: DomainID(stringLiteral: "wallet-\((client * 7_919 + index) % Self.accounts)"),
+                                    amount: 1, currency: "APX"))
+                            guard outcome.succeeded else { throw CLIError(code: outcome.code, message: "hot transfer rejected") }
+                            mine.append(seconds(since: began))
+                        }
+                        return mine
+                    }
+                }
+                return try await group.reduce(into: [Double]()) { $0.append(contentsOf: $1) }
+            }.sorted()
+            let elapsed = seconds(since: start)
+            self.report([
+                "workload": "hot", "clients": clients, "transfers": latencies.count, "seconds": elapsed,
+                "transfers_per_second": Double(latencies.count) / elapsed,
+                "p50_ms": percentile(latencies, 0.50) * 1_000, "p99_ms": percentile(latencies, 0.99) * 1_000,
+            ])
+        }
+    }
+
+    private func transfers(_ ledger: Ledger) async throws {
+        let accounts = Self.accounts
         var random = UInt64.random(in: 1 ... .max)
         func next() -> Int {
             random = random &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
