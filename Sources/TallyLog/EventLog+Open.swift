@@ -150,8 +150,42 @@ extension EventLog {
             let lastSeal = try Self.lastSeal(txn, databases, head: expected - 1)
             let state = WriterState(
                 nextPosition: expected, lastChecksum: previousChecksum, lastSeal: lastSeal, lastRecordedAt: lastRecordedAt)
+            try Self.fillBloomFilters(state, txn, databases)
             return RecoveredState(state: state, tail: tail)
         }
+    }
+
+    /// Puts every persisted event id and stream into the writer's Bloom filters.
+    private static func fillBloomFilters(_ state: WriterState, _ txn: borrowing ReadTransaction, _ databases: LogDatabases)
+        throws
+    {
+        let ids = try txn.count(databases.ids)
+        var idFilter = BloomFilter(initialCapacity: max(1 << 16, ids * 2))
+        var streamFilter = BloomFilter()
+        try txn.withCursor(databases.ids) { cursor throws in
+            var entry = try cursor.first()
+            while let current = entry {
+                guard current.key.count == 16 else {
+                    throw LogError(.corruption, "an ids index key is \(current.key.count) bytes, not 16")
+                }
+                let key = EventKey(
+                    high: UInt64(bigEndian: current.key.loadUnaligned(as: UInt64.self)),
+                    low: UInt64(bigEndian: current.key.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+                idFilter.insert(key.bloomHash)
+                entry = try cursor.next()
+            }
+        }
+        try txn.withCursor(databases.streams) { cursor throws in
+            var entry = try cursor.first()
+            while let current = entry {
+                if let split = Keys.splitStream(current.key), split.version == 0 {
+                    streamFilter.insert(XXH3.hash(split.stream))
+                }
+                entry = try cursor.next()
+            }
+        }
+        state.persistedIDs = idFilter
+        state.persistedStreams = streamFilter
     }
 
     private static func lastSeal(_ txn: borrowing ReadTransaction, _ databases: LogDatabases, head: UInt64) throws

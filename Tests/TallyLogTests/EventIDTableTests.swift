@@ -55,3 +55,16 @@ import Testing
         #expect(!second)
     }
 }
+
+@Suite struct BloomFilterTests {
+    @Test func hasNoFalseNegativesAndFewFalsePositivesAcrossStages() {
+        var filter = BloomFilter(initialCapacity: 1_000)
+        let keys = (0..<100_000).map { _ in EventKey(UUID()) }
+        for key in keys { filter.insert(key.bloomHash) }
+        #expect(filter.count == keys.count)
+        for key in keys { #expect(filter.mayContain(key.bloomHash)) }
+        let strangers = (0..<100_000).filter { _ in filter.mayContain(EventKey(UUID()).bloomHash) }.count
+        // Seven stages of ~1% each: well under 10% in total.
+        #expect(strangers < 10_000, "\(strangers) false positives in 100,000")
+    }
+}

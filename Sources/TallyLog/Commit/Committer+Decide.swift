@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import TallyChecksum
 import TallyLMDB
 
 extension Committer {
@@ -86,7 +87,7 @@ extension Committer {
             return tail.checkpoint
         }
         guard checkpoint > 0 else { return result }
-        for (index, id) in ids.enumerated() where result[index] == nil {
+        for (index, id) in ids.enumerated() where result[index] == nil && self.state.persistedIDs.mayContain(id.bloomHash) {
             if let value = try Keys.withID(id, { key in try txn.get(self.databases.ids, key: key) }) {
                 result[index] = Keys.loadLE64(value)
             }
@@ -99,8 +100,15 @@ extension Committer {
         if let version = overlay.heads[stream.streamID] { return version }
         if let cached = self.state.heads[stream.streamID] { return cached }
         let tailHead = self.tail.withLock { $0.streams[stream.streamID]?.lastVersion }
-        let version = try tailHead ?? txn.withCursor(self.databases.streams) { cursor in
-            try persistedHead(of: stream.streamBytes, cursor: &cursor)
+        let version: UInt64?
+        if let tailHead {
+            version = tailHead
+        } else if self.state.persistedStreams.mayContain(XXH3.hash(stream.streamBytes)) {
+            version = try txn.withCursor(self.databases.streams) { cursor in
+                try persistedHead(of: stream.streamBytes, cursor: &cursor)
+            }
+        } else {
+            version = nil
         }
         if self.state.heads.count >= Limits.headCacheStreamsMax { self.state.heads.removeAll(keepingCapacity: true) }
         self.state.heads[stream.streamID] = .some(version)

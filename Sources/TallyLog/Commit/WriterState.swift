@@ -12,6 +12,10 @@ final class WriterState: @unchecked Sendable {
     var lastRecordedAt: UInt64
     /// Stream → last version, or `nil` for "known not to exist". Committed facts only.
     var heads: [String: UInt64?] = [:]
+    /// Every event id in the persisted `ids` index (maybe-present answers only).
+    var persistedIDs = BloomFilter()
+    /// Every stream in the persisted `streams` index, by the XXH3 of its id bytes.
+    var persistedStreams = BloomFilter()
     /// Reused between batches so the commit path does not allocate per batch.
     var scratchBatchIDs = EventIDTable(minimumCapacity: 4_096)
     var scratchRequestIDs = EventIDTable(minimumCapacity: 4_096)

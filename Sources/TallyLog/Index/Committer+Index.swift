@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import TallyChecksum
 import TallyLMDB
 
 extension Committer {
@@ -77,6 +78,14 @@ extension Committer {
                 "index checkpoint failed; entries stay in memory",
                 metadata: ["tally.position": "\(last.position)", "tally.error": "\(error)"])
             return
+        }
+        // Into the filters before the tail lets go of them: no moment where an id is in
+        // neither the tail nor the filter.
+        for entry in chunk {
+            self.state.persistedIDs.insert(entry.key.bloomHash)
+        }
+        for stream in streamOrder where runs[stream.id]?.first?.version == 0 {
+            self.state.persistedStreams.insert(XXH3.hash(stream.bytes))
         }
         self.tail.withLock { $0.dropOldest(chunk.count, newCheckpoint: last.position) }
     }
