@@ -1,4 +1,5 @@
 import Foundation
+import TallyLMDB
 import TallyTesting
 import Testing
 @testable import TallyLog
@@ -180,6 +181,70 @@ import Testing
             _ = try await log.append(to: "after", events: [event()])
             #expect(try log.verify().isClean)
             await log.close()
+        }
+    }
+}
+
+@Suite struct IndexVerifyTests {
+    /// Opens the closed log's LMDB environment directly and lets `body` change it.
+    private func tamper(_ directory: String, _ body: @escaping @Sendable (inout WriteTransaction, LogDatabases) throws -> Void) async throws {
+        let writer = WriterThread(name: "tamper")
+        let environment = try Environment.open(
+            at: EventLog.logPath(in: directory), databases: LogDatabases.names,
+            configuration: EnvironmentConfiguration(mapSizeBytes: 1 << 30, databasesMax: 8, readOnly: false), writer: writer)
+        try await writer.run {
+            try environment.write { txn in try body(&txn, LogDatabases(environment)) }
+        }
+        environment.close()
+        writer.stop()
+    }
+
+    private func filledLog(_ dir: TemporaryDirectory) async throws -> UInt64 {
+        let log = try await EventLog.open(at: dir.path, configuration: LogConfiguration(tailEventsMax: 64, createIfMissing: true))
+        for index in 0..<300 {
+            _ = try await log.append(to: "stream-\(index % 7)", events: [event()])
+        }
+        try await log.checkpointIndex()
+        #expect(try log.verify().isClean)
+        let checkpoint = try log.stats().indexCheckpoint
+        await log.close()
+        return checkpoint
+    }
+
+    @Test func anIDEntryPointingElsewhereIsFoundAndNamed() async throws {
+        try await withTemporaryDirectory { dir in
+            _ = try await self.filledLog(dir)
+            try await self.tamper(dir.path) { txn, databases in
+                try txn.withCursor(databases.ids) { cursor in
+                    guard let first = try cursor.first() else { return }
+                    let key = Array(first.key)
+                    try key.withUnsafeBytes { key in
+                        try Keys.littleEndian(7).withUnsafeBytes { value in try txn.put(databases.ids, key: key, value: value, flags: []) }
+                    }
+                }
+            }
+            let log = try await EventLog.open(at: dir.path, configuration: LogConfiguration(readOnly: true))
+            let report = try log.verify()
+            await log.close()
+            #expect(!report.isClean)
+            #expect(report.reason?.contains("event id index") == true, "\(report)")
+            #expect(report.firstBadPosition == 7)
+        }
+    }
+
+    @Test func aMissingStreamEntryIsFound() async throws {
+        try await withTemporaryDirectory { dir in
+            let checkpoint = try await self.filledLog(dir)
+            try await self.tamper(dir.path) { txn, databases in
+                let key = Keys.stream(Array("stream-3".utf8), version: 5)
+                _ = try key.withUnsafeBytes { key in try txn.delete(databases.streams, key: key) }
+            }
+            let log = try await EventLog.open(at: dir.path, configuration: LogConfiguration(readOnly: true))
+            let report = try log.verify()
+            await log.close()
+            #expect(!report.isClean)
+            #expect(report.reason?.contains("stream index") == true, "\(report)")
+            #expect((report.firstBadPosition ?? 0) <= checkpoint)
         }
     }
 }

@@ -43,6 +43,26 @@ public struct Transfer: Hashable, Sendable {
     /// For a posted or committed transfer: the sum of its reversals so far.
     public var reversedAmount: UInt64 = 0
 
+    /// A transfer record; `state` defaults to what a new transfer of `kind` starts in.
+    public init(
+        id: DomainID, kind: Kind, debitAccount: DomainID, creditAccount: DomainID, amount: UInt64, currency: Currency,
+        memo: String? = nil, externalReference: String? = nil, expiresAt: UInt64? = nil, timeoutNanoseconds: UInt64? = nil,
+        reversalOf: DomainID? = nil, state: State? = nil
+    ) {
+        self.id = id
+        self.kind = kind
+        self.debitAccount = debitAccount
+        self.creditAccount = creditAccount
+        self.amount = amount
+        self.currency = currency
+        self.memo = memo
+        self.externalReference = externalReference
+        self.expiresAt = expiresAt
+        self.timeoutNanoseconds = timeoutNanoseconds
+        self.reversalOf = reversalOf
+        self.state = state ?? (kind == .pending ? .pending : .posted)
+    }
+
     /// The amount that moved for good (what a reversal may give back in total).
     public var postedAmount: UInt64 {
         switch self.state {

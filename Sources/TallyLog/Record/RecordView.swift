@@ -62,6 +62,9 @@ public struct RecordView {
         return UUID(uuid: uuid)
     }
 
+    /// The event id's 16 bytes, as stored (the same bytes as the `ids` index key).
+    var eventIDBytes: UnsafeRawBufferPointer { self.slice(RecordLayout.eventIDOffset, 16) }
+
     /// The stream id's UTF-8 bytes.
     public var streamIDBytes: UnsafeRawBufferPointer {
         self.slice(RecordLayout.headerBytes, self.streamIDLength)

@@ -15,17 +15,30 @@ extension EventLog {
         try self.environment.read { txn in
             var report = VerifyReport(recordsChecked: 0, sealsChecked: 0, indexEntriesChecked: 0, headPosition: 0)
             do {
-                try self.verifyRecordsAndSeals(txn, &report, progress: progress)
                 let checkpoint = try MetaKey.indexCheckpoint.withUnsafeBytes { key in
                     try txn.get(self.databases.meta, key: key).flatMap(Keys.loadLE64)
                 } ?? 0
+                var expected = IndexDigest()
+                try self.verifyRecordsAndSeals(txn, &report, checkpoint: checkpoint, digest: &expected, progress: progress)
                 guard checkpoint <= report.headPosition else {
                     throw LogError(
                         .corruption, "the index checkpoint \(checkpoint) is past the log head \(report.headPosition)",
                         position: report.headPosition + 1)
                 }
-                try self.verifyStreamIndex(txn, checkpoint: checkpoint, &report)
-                try self.verifyIDIndex(txn, checkpoint: checkpoint, &report)
+                // Fast path: both indexes read in key order and compared with what the records
+                // say as order-independent digests. Only on a mismatch does the slow path look
+                // up every entry in the log, to name the first bad one.
+                let streams = try self.streamIndexDigest(txn, checkpoint: checkpoint)
+                if streams != expected.streams {
+                    try self.verifyStreamIndex(txn, checkpoint: checkpoint, &report)
+                    throw LogError(.corruption, "the stream index does not match the log", position: checkpoint)
+                }
+                let ids = try self.idIndexDigest(txn, checkpoint: checkpoint)
+                if ids != expected.ids {
+                    try self.verifyIDIndex(txn, checkpoint: checkpoint, &report)
+                    throw LogError(.corruption, "the event id index does not match the log", position: checkpoint)
+                }
+                report.indexEntriesChecked += streams.count + ids.count
             } catch let error as LogError where error.code == .corruption {
                 report.firstBadPosition = error.position
                 report.reason = error.message
@@ -40,6 +53,8 @@ extension EventLog {
     private func verifyRecordsAndSeals(
         _ txn: borrowing ReadTransaction,
         _ report: inout VerifyReport,
+        checkpoint: UInt64,
+        digest: inout IndexDigest,
         progress: (UInt64) -> Void
     ) throws {
         try txn.withCursor(self.databases.log) { log throws in
@@ -89,6 +104,10 @@ extension EventLog {
                         report.sealsChecked += 1
                         sealEntry = try seals.next()
                     }
+                    if expected <= checkpoint {
+                        digest.addStream(XXH3.hash(view.streamIDBytes), version: view.streamVersion, position: expected)
+                        digest.addID(view.eventIDBytes, position: expected)
+                    }
                     previousChecksum = view.storedChecksum
                     report.recordsChecked += 1
                     report.headPosition = expected
@@ -103,6 +122,42 @@ extension EventLog {
                 progress(expected - 1)
             }
         }
+    }
+
+    /// The digest of the `streams` index, read in key order; throws on a malformed entry.
+    private func streamIndexDigest(_ txn: borrowing ReadTransaction, checkpoint: UInt64) throws -> IndexDigest.Part {
+        var digest = IndexDigest()
+        try txn.withCursor(self.databases.streams) { cursor throws in
+            var entry = try cursor.first()
+            while let current = entry {
+                guard let split = Keys.splitStream(current.key), let position = Keys.loadLE64(current.value),
+                    position >= 1, position <= checkpoint
+                else {
+                    throw LogError(.corruption, "a stream index entry is malformed or past the checkpoint", position: checkpoint)
+                }
+                digest.addStream(XXH3.hash(split.stream), version: split.version, position: position)
+                entry = try cursor.next()
+            }
+        }
+        return digest.streams
+    }
+
+    /// The digest of the `ids` index, read in key order; throws on a malformed entry.
+    private func idIndexDigest(_ txn: borrowing ReadTransaction, checkpoint: UInt64) throws -> IndexDigest.Part {
+        var digest = IndexDigest()
+        try txn.withCursor(self.databases.ids) { cursor throws in
+            var entry = try cursor.first()
+            while let current = entry {
+                guard current.key.count == 16, let position = Keys.loadLE64(current.value), position >= 1,
+                    position <= checkpoint
+                else {
+                    throw LogError(.corruption, "an event id index entry is malformed or past the checkpoint", position: checkpoint)
+                }
+                digest.addID(current.key, position: position)
+                entry = try cursor.next()
+            }
+        }
+        return digest.ids
     }
 
     private func verifyStreamIndex(_ txn: borrowing ReadTransaction, checkpoint: UInt64, _ report: inout VerifyReport)
@@ -169,5 +224,30 @@ extension EventLog {
             throw LogError(.corruption, "an index entry points to missing position \(position)", position: position)
         }
         return try Self.checkedView(bytes, position: position)
+    }
+}
+
+/// Order-independent digests of index entries: the wrapping sum of a 64-bit hash per entry,
+/// and the count. Two multisets of entries with equal digests are equal but for a 2^-64
+/// chance; the index is derived data, so accidents are what it guards against.
+struct IndexDigest {
+    struct Part: Equatable {
+        var sum: UInt64 = 0
+        var count: UInt64 = 0
+    }
+
+    var streams = Part()
+    var ids = Part()
+
+    mutating func addStream(_ streamHash: UInt64, version: UInt64, position: UInt64) {
+        self.streams.sum &+= mix64(streamHash ^ mix64(version &+ 0x632B_E59B_D9B4_E019) ^ mix64(position))
+        self.streams.count += 1
+    }
+
+    mutating func addID(_ id: UnsafeRawBufferPointer, position: UInt64) {
+        let high = id.loadUnaligned(as: UInt64.self)
+        let low = id.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+        self.ids.sum &+= mix64(mix64(high ^ 0x8CB9_2BA7_2F3D_8DD7) &+ low ^ mix64(position ^ 0x1B87_3593))
+        self.ids.count += 1
     }
 }
