@@ -247,4 +247,28 @@ import Testing
             #expect((report.firstBadPosition ?? 0) <= checkpoint)
         }
     }
+
+    @Test func aChangedSealIsFoundAndNamedByItsFirstPosition() async throws {
+        try await withTemporaryDirectory { dir in
+            _ = try await self.filledLog(dir)
+            try await self.tamper(dir.path) { txn, databases in
+                try txn.withCursor(databases.seals) { cursor in
+                    _ = try cursor.first()
+                    guard let second = try cursor.next() else { return }
+                    let key = Array(second.key)
+                    var value = Array(second.value)
+                    value[20] ^= 0x01
+                    try key.withUnsafeBytes { key in
+                        try value.withUnsafeBytes { value in try txn.put(databases.seals, key: key, value: value, flags: []) }
+                    }
+                }
+            }
+            let log = try await EventLog.open(at: dir.path, configuration: LogConfiguration(readOnly: true))
+            let report = try log.verify()
+            await log.close()
+            #expect(!report.isClean)
+            #expect(report.reason?.contains("seal over positions 2...2") == true, "\(report)")
+            #expect(report.firstBadPosition == 2)
+        }
+    }
 }

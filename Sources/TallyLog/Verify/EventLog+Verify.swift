@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TallyChecksum
 import TallyLMDB
 
@@ -14,12 +15,22 @@ extension EventLog {
     public func verify(progress: (UInt64) -> Void = { _ in }) throws -> VerifyReport {
         try self.environment.read { txn in
             var report = VerifyReport(recordsChecked: 0, sealsChecked: 0, indexEntriesChecked: 0, headPosition: 0)
+            var failures: [LogError] = []
+            // The seal chain (SHA-256, the costliest check) runs on a second thread over the
+            // same positions while this one checks records, chain and indexes.
+            let head = try txn.withCursor(self.databases.log) { cursor throws in
+                try cursor.last().flatMap { Keys.position($0.key) } ?? 0
+            }
+            let seals = SealCheck(log: self, head: head)
             do {
                 let checkpoint = try MetaKey.indexCheckpoint.withUnsafeBytes { key in
                     try txn.get(self.databases.meta, key: key).flatMap(Keys.loadLE64)
                 } ?? 0
                 var expected = IndexDigest()
-                try self.verifyRecordsAndSeals(txn, &report, checkpoint: checkpoint, digest: &expected, progress: progress)
+                try self.verifyRecords(txn, &report, checkpoint: checkpoint, digest: &expected, progress: progress)
+                guard report.headPosition == head else {
+                    throw LogError(.corruption, "the log ends at \(report.headPosition), not at \(head)", position: report.headPosition + 1)
+                }
                 guard checkpoint <= report.headPosition else {
                     throw LogError(
                         .corruption, "the index checkpoint \(checkpoint) is past the log head \(report.headPosition)",
@@ -40,17 +51,34 @@ extension EventLog {
                 }
                 report.indexEntriesChecked += streams.count + ids.count
             } catch let error as LogError where error.code == .corruption {
-                report.firstBadPosition = error.position
-                report.reason = error.message
+                failures.append(error)
             } catch let error as RecordView.Malformed {
-                report.firstBadPosition = report.recordsChecked + 1
-                report.reason = "record \(report.recordsChecked + 1) is malformed: \(error)"
+                failures.append(
+                    LogError(
+                        .corruption, "record \(report.recordsChecked + 1) is malformed: \(error)",
+                        position: report.recordsChecked + 1))
+            }
+            let sealOutcome = seals.wait()
+            switch sealOutcome {
+            case .success(let checked): report.sealsChecked = checked
+            case .failure(let error as LogError) where error.code == .corruption: failures.append(error)
+            case .failure(let error as RecordView.Malformed):
+                failures.append(LogError(.corruption, "a record is malformed: \(error)", position: report.recordsChecked + 1))
+            case .failure(let error): throw error
+            }
+            // A changed record breaks its checksum and the seal over it; the record check
+            // names the exact position, so it wins; a seal-only failure is named otherwise.
+            if let first = failures.first {
+                report.firstBadPosition = first.position
+                report.reason = first.message
             }
             return report
         }
     }
 
-    private func verifyRecordsAndSeals(
+    /// Checks every record's checksum and the chain, and adds the index entries each record
+    /// implies to `digest`. Runs beside ``verifySeals(head:)``, which reads the same records.
+    private func verifyRecords(
         _ txn: borrowing ReadTransaction,
         _ report: inout VerifyReport,
         checkpoint: UInt64,
@@ -58,68 +86,92 @@ extension EventLog {
         progress: (UInt64) -> Void
     ) throws {
         try txn.withCursor(self.databases.log) { log throws in
-            try txn.withCursor(self.databases.seals) { seals throws in
-                var sealEntry = try seals.first()
-                var link: SealChain?
-                var previousSeal = SealChain.genesis
-                var previousChecksum: UInt64 = 0
-                var expected: UInt64 = 1
-                var entry = try log.first()
-                while let current = entry {
-                    guard let key = Keys.position(current.key), key == expected else {
-                        throw LogError(
-                            .corruption, "expected position \(expected) next in the log, found another key",
-                            position: expected)
-                    }
-                    let view = try Self.checkedView(current.value, position: expected)
-                    guard view.previousChecksum == previousChecksum else {
-                        throw LogError(
-                            .corruption,
-                            "record \(expected) does not chain onto record \(expected - 1) (a record was changed, lost or inserted)",
-                            position: expected)
-                    }
-                    guard let sealed = sealEntry, let sealLast = Keys.position(sealed.key), sealed.value.count == 40,
-                        let sealFirst = Keys.loadLE64(sealed.value)
-                    else {
-                        throw LogError(.corruption, "record \(expected) is not covered by a seal", position: expected)
-                    }
-                    if link == nil {
-                        guard sealFirst == expected else {
-                            throw LogError(
-                                .corruption, "the seal ending at \(sealLast) should start at \(expected), not \(sealFirst)",
-                                position: expected)
-                        }
-                        link = SealChain(previous: previousSeal, first: expected)
-                    }
-                    link?.add(current.value)
-                    if expected == sealLast, let finished = link.take() {
-                        let digest = finished.finish()
-                        guard digest.elementsEqual(sealed.value[8..<40]) else {
-                            throw LogError(
-                                .corruption,
-                                "the seal over positions \(sealFirst)...\(sealLast) does not match the records",
-                                position: sealFirst)
-                        }
-                        previousSeal = digest
-                        report.sealsChecked += 1
-                        sealEntry = try seals.next()
-                    }
-                    if expected <= checkpoint {
-                        digest.addStream(XXH3.hash(view.streamIDBytes), version: view.streamVersion, position: expected)
-                        digest.addID(view.eventIDBytes, position: expected)
-                    }
-                    previousChecksum = view.storedChecksum
-                    report.recordsChecked += 1
-                    report.headPosition = expected
-                    if expected % 65_536 == 0 { progress(expected) }
-                    expected += 1
-                    entry = try log.next()
-                }
-                if link != nil || sealEntry != nil {
+            var previousChecksum: UInt64 = 0
+            var expected: UInt64 = 1
+            var entry = try log.first()
+            while let current = entry {
+                guard let key = Keys.position(current.key), key == expected else {
                     throw LogError(
-                        .corruption, "a seal covers positions past the log head \(expected - 1)", position: expected)
+                        .corruption, "expected position \(expected) next in the log, found another key",
+                        position: expected)
                 }
-                progress(expected - 1)
+                let view = try Self.checkedView(current.value, position: expected)
+                guard view.previousChecksum == previousChecksum else {
+                    throw LogError(
+                        .corruption,
+                        "record \(expected) does not chain onto record \(expected - 1) (a record was changed, lost or inserted)",
+                        position: expected)
+                }
+                if expected <= checkpoint {
+                    digest.addStream(XXH3.hash(view.streamIDBytes), version: view.streamVersion, position: expected)
+                    digest.addID(view.eventIDBytes, position: expected)
+                }
+                previousChecksum = view.storedChecksum
+                report.recordsChecked += 1
+                report.headPosition = expected
+                if expected % 65_536 == 0 { progress(expected) }
+                expected += 1
+                entry = try log.next()
+            }
+            progress(expected - 1)
+        }
+    }
+
+    /// Recomputes the SHA-256 seal chain over the records up to `head` and compares every
+    /// seal; returns how many seals it checked. Uses its own read transaction (the log is
+    /// append-only, so positions up to `head` are the same in every later snapshot), so it
+    /// can run on another core beside ``verifyRecords``.
+    func verifySeals(head: UInt64) throws -> UInt64 {
+        try self.environment.read { txn in
+            try txn.withCursor(self.databases.log) { log throws in
+                try txn.withCursor(self.databases.seals) { seals throws in
+                    var sealEntry = try seals.first()
+                    var link: SealChain?
+                    var previousSeal = SealChain.genesis
+                    var checked: UInt64 = 0
+                    var expected: UInt64 = 1
+                    var entry = try log.first()
+                    while expected <= head, let current = entry {
+                        guard Keys.position(current.key) == expected else {
+                            throw LogError(.corruption, "expected position \(expected) next in the log", position: expected)
+                        }
+                        guard let sealed = sealEntry, let sealLast = Keys.position(sealed.key), sealed.value.count == 40,
+                            let sealFirst = Keys.loadLE64(sealed.value)
+                        else {
+                            throw LogError(.corruption, "record \(expected) is not covered by a seal", position: expected)
+                        }
+                        if link == nil {
+                            guard sealFirst == expected else {
+                                throw LogError(
+                                    .corruption, "the seal ending at \(sealLast) should start at \(expected), not \(sealFirst)",
+                                    position: expected)
+                            }
+                            link = SealChain(previous: previousSeal, first: expected)
+                        }
+                        link?.add(current.value)
+                        if expected == sealLast, let finished = link.take() {
+                            let digest = finished.finish()
+                            guard digest.elementsEqual(sealed.value[8..<40]) else {
+                                throw LogError(
+                                    .corruption,
+                                    "the seal over positions \(sealFirst)...\(sealLast) does not match the records",
+                                    position: sealFirst)
+                            }
+                            previousSeal = digest
+                            checked += 1
+                            sealEntry = try seals.next()
+                        }
+                        expected += 1
+                        entry = try log.next()
+                    }
+                    if link != nil {
+                        throw LogError(.corruption, "the last seal does not end at the log head \(head)", position: head)
+                    }
+                    if let extra = sealEntry, let last = Keys.position(extra.key), last <= head {
+                        throw LogError(.corruption, "a seal ends at \(last) but covers no records", position: last)
+                    }
+                    return checked
+                }
             }
         }
     }
@@ -249,5 +301,26 @@ struct IndexDigest {
         let low = id.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
         self.ids.sum &+= mix64(mix64(high ^ 0x8CB9_2BA7_2F3D_8DD7) &+ low ^ mix64(position ^ 0x1B87_3593))
         self.ids.count += 1
+    }
+}
+
+/// ``EventLog/verifySeals(head:)`` on its own thread.
+private final class SealCheck: Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private let result = Mutex<Result<UInt64, any Error>?>(nil)
+
+    init(log: EventLog, head: UInt64) {
+        let thread = Thread { [self] in
+            let outcome = Result { try log.verifySeals(head: head) }
+            self.result.withLock { $0 = outcome }
+            self.done.signal()
+        }
+        thread.name = "tally-verify-seals"
+        thread.start()
+    }
+
+    func wait() -> Result<UInt64, any Error> {
+        self.done.wait()
+        return self.result.withLock { $0 } ?? .failure(LogError(.storage, "the seal check ended without a result"))
     }
 }
