@@ -41,6 +41,12 @@ public struct Cursor: ~Copyable {
         try self.move(MDB_SET_RANGE, key)
     }
 
+    /// Deletes the entry under the cursor (write transactions only); ``next()`` then
+    /// returns the entry that followed it.
+    public mutating func deleteCurrent() throws(LMDBError) {
+        try check(mdb_cursor_del(self.handle, 0), "mdb_cursor_del", path: self.path)
+    }
+
     private mutating func move(_ op: MDB_cursor_op, _ key: UnsafeRawBufferPointer?) throws(LMDBError) -> Entry? {
         var k = MDB_val(mv_size: key?.count ?? 0, mv_data: UnsafeMutableRawPointer(mutating: key?.baseAddress))
         var v = MDB_val()

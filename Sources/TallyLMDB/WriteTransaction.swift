@@ -84,6 +84,11 @@ public struct WriteTransaction: ~Copyable {
         try fill(UnsafeMutableRawBufferPointer(start: v.mv_data, count: size))
     }
 
+    /// Deletes every entry of `database` (the database itself stays).
+    public func clear(_ database: Database) throws(LMDBError) {
+        try check(mdb_drop(self.handle, database.dbi, 0), "mdb_drop", path: self.environment.path)
+    }
+
     /// Deletes `key`; returns whether it was present.
     @discardableResult
     public func delete(_ database: Database, key: UnsafeRawBufferPointer) throws(LMDBError) -> Bool {

@@ -85,8 +85,26 @@ extension EventLog {
         }
     }
 
+    /// The layout of the persisted indexes; an older one is dropped and rebuilt from the
+    /// log (indexes are derived data). 2: `ids` as sorted runs (``IDRun``).
+    static let indexLayout: UInt16 = 2
+
     private static func writeFormatIfMissing(_ environment: Environment, _ databases: LogDatabases) throws {
         try environment.write { txn in
+            let layout = try MetaKey.indexLayout.withUnsafeBytes { key in try txn.get(databases.meta, key: key) }
+            if layout.map({ $0.count == 2 && $0.loadLE(UInt16.self, at: 0) == Self.indexLayout }) != true {
+                // Rebuild: the next open replays the whole log into the tail and the indexer
+                // writes the indexes anew.
+                try txn.clear(databases.ids)
+                try txn.clear(databases.streams)
+                for key in [MetaKey.indexCheckpoint, MetaKey.indexStreams] {
+                    _ = try key.withUnsafeBytes { key in try txn.delete(databases.meta, key: key) }
+                }
+                let value = withUnsafeBytes(of: Self.indexLayout.littleEndian) { Array($0) }
+                try MetaKey.indexLayout.withUnsafeBytes { key in
+                    try value.withUnsafeBytes { try txn.put(databases.meta, key: key, value: $0, flags: []) }
+                }
+            }
             let stored = try MetaKey.format.withUnsafeBytes { key in try txn.get(databases.meta, key: key) }
             if let stored {
                 guard stored.count == 2, stored.loadLE(UInt16.self, at: 0) == RecordLayout.formatVersion else {
@@ -162,19 +180,23 @@ extension EventLog {
         let ids = try txn.count(databases.ids)
         var idFilter = BloomFilter(initialCapacity: max(1 << 16, ids * 2))
         var streamFilter = BloomFilter()
+        var runs: [IDRun] = []
         try txn.withCursor(databases.ids) { cursor throws in
             var entry = try cursor.first()
             while let current = entry {
-                guard current.key.count == 16 else {
-                    throw LogError(.corruption, "an ids index key is \(current.key.count) bytes, not 16")
+                guard let split = IDRunKeys.split(current.key) else {
+                    throw LogError(.corruption, "an ids index key is \(current.key.count) bytes, not \(IDRunKeys.bytes)")
                 }
-                let key = EventKey(
-                    high: UInt64(bigEndian: current.key.loadUnaligned(as: UInt64.self)),
-                    low: UInt64(bigEndian: current.key.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
-                idFilter.insert(key.bloomHash)
+                idFilter.insert(split.id.bloomHash)
+                if runs.last?.id == split.run {
+                    runs[runs.count - 1].count += 1
+                } else {
+                    runs.append(IDRun(id: split.run, count: 1))
+                }
                 entry = try cursor.next()
             }
         }
+        state.idRuns = runs
         try txn.withCursor(databases.streams) { cursor throws in
             var entry = try cursor.first()
             while let current = entry {

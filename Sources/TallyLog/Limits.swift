@@ -29,6 +29,9 @@ public enum Limits {
     /// adds to the commit path). It writes at most half the tail, so the newest events'
     /// entries stay in memory.
     public static let indexFlushEventsMax = 100_000
+    /// The largest run the indexer builds by merging two `ids` runs (bounds the pause a
+    /// merge adds to the commit path: about a second per million entries).
+    public static let idRunMergeEntriesMax = 1_000_000
     /// The most events one read returns.
     public static let readEventsMax = 10_000
     /// The most events a subscription reads ahead of its consumer.

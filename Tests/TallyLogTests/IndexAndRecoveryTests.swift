@@ -271,4 +271,31 @@ import Testing
             #expect(report.firstBadPosition == 2)
         }
     }
+
+    @Test func idRunsStayFewAndEveryIDIsFoundAcrossReopen() async throws {
+        try await withTemporaryDirectory { dir in
+            let config = LogConfiguration(tailEventsMax: 64, createIfMissing: true)
+            var log = try await EventLog.open(at: dir.path, configuration: config)
+            var ids: [UUID] = []
+            for index in 0..<2_000 {
+                let proposed = event()
+                ids.append(proposed.id)
+                _ = try await log.append(to: "stream-\(index % 13)", events: [proposed])
+            }
+            try await log.waitForWriterIdle()
+            let runs = try #require(log.committer).state.idRuns
+            // 62 checkpoints of 32 ids, merged pairwise: about log2(62) runs, not 62.
+            #expect(runs.count <= 8, "\(runs)")
+            #expect(runs.map(\.count).reduce(0, +) == Int(try log.stats().indexCheckpoint))
+            await log.close()
+            log = try await EventLog.open(at: dir.path, configuration: config)
+            #expect(try #require(log.committer).state.idRuns == runs, "runs rebuilt at open differ")
+            for id in ids { #expect(try log.event(id: id)?.id == id) }
+            // A retry of the oldest event (deep in a merged run) is still a duplicate.
+            let retry = try await log.append(to: "stream-0", events: [event(id: ids[0])])
+            #expect(retry.wasDuplicate && retry.positions == [1])
+            #expect(try log.verify().isClean)
+            await log.close()
+        }
+    }
 }

@@ -88,9 +88,7 @@ extension Committer {
         }
         guard checkpoint > 0 else { return result }
         for (index, id) in ids.enumerated() where result[index] == nil && self.state.persistedIDs.mayContain(id.bloomHash) {
-            if let value = try Keys.withID(id, { key in try txn.get(self.databases.ids, key: key) }) {
-                result[index] = Keys.loadLE64(value)
-            }
+            result[index] = try txn.withCursor(self.databases.ids) { cursor in try IDRunKeys.position(of: id, cursor: &cursor) }
         }
         return result
     }

@@ -12,6 +12,8 @@ final class WriterState: @unchecked Sendable {
     var lastRecordedAt: UInt64
     /// Stream → last version, or `nil` for "known not to exist". Committed facts only.
     var heads: [String: UInt64?] = [:]
+    /// The runs of the persisted `ids` index, oldest first (see ``IDRun``).
+    var idRuns: [IDRun] = []
     /// Every event id in the persisted `ids` index (maybe-present answers only).
     var persistedIDs = BloomFilter()
     /// Every stream in the persisted `streams` index, by the XXH3 of its id bytes.

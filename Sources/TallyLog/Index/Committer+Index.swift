@@ -29,6 +29,7 @@ extension Committer {
         }
         var idKeys = chunk.map { (key: $0.key, position: $0.position) }
         idKeys.sort { $0.key < $1.key }
+        let run = (self.state.idRuns.last?.id ?? 0) + 1
         do {
             try self.environment.write { txn in
                 var key: [UInt8] = []
@@ -48,9 +49,9 @@ extension Committer {
                     }
                 }
                 for entry in idKeys {
-                    try Keys.withID(entry.key) { key in
+                    try IDRunKeys.with(run: run, entry.key) { key in
                         try withUnsafeBytes(of: entry.position.littleEndian) { value in
-                            try txn.put(self.databases.ids, key: key, value: value, flags: [])
+                            try txn.put(self.databases.ids, key: key, value: value, flags: .append)
                         }
                     }
                 }
@@ -79,6 +80,7 @@ extension Committer {
                 metadata: ["tally.position": "\(last.position)", "tally.error": "\(error)"])
             return
         }
+        self.state.idRuns.append(IDRun(id: run, count: idKeys.count))
         // Into the filters before the tail lets go of them: no moment where an id is in
         // neither the tail nor the filter.
         for entry in chunk {
@@ -88,5 +90,68 @@ extension Committer {
             self.state.persistedStreams.insert(XXH3.hash(stream.bytes))
         }
         self.tail.withLock { $0.dropOldest(chunk.count, newCheckpoint: last.position) }
+        self.mergeIDRuns()
+    }
+
+    /// Merges the two newest `ids` runs while they are of similar size (the newer at least
+    /// half the older) and together at most ``Limits/idRunMergeEntriesMax``: each id is
+    /// rewritten about log2(runs) times, and a lookup seeks in few runs. Streams both runs
+    /// in key order into a new run (MDB_APPEND), then deletes them, in one transaction.
+    func mergeIDRuns() {
+        while self.state.idRuns.count >= 2 {
+            let newer = self.state.idRuns[self.state.idRuns.count - 1]
+            let older = self.state.idRuns[self.state.idRuns.count - 2]
+            guard newer.count * 2 >= older.count, newer.count + older.count <= Limits.idRunMergeEntriesMax else { return }
+            let merged = IDRun(id: newer.id + 1, count: newer.count + older.count)
+            do {
+                try self.environment.write { txn in
+                    try self.mergeRuns(older.id, newer.id, into: merged.id, txn: &txn)
+                }
+            } catch let error as LMDBError where error.function == "mdb_txn_commit" {
+                self.poison(LogError(.storage, "index merge commit failed: \(error)", cause: error))
+                return
+            } catch {
+                self.logger.warning("index merge failed; the runs stay as they are", metadata: ["tally.error": "\(error)"])
+                return
+            }
+            self.state.idRuns.removeLast(2)
+            self.state.idRuns.append(merged)
+        }
+    }
+
+    private func mergeRuns(_ first: UInt32, _ second: UInt32, into target: UInt32, txn: inout WriteTransaction) throws {
+        let ids = self.databases.ids
+        var merged: [(key: EventKey, position: UInt64)] = []
+        // Read both runs (bounded by idRunMergeEntriesMax), then write the merged run and
+        // delete the sources: no cursor is open while the tree changes.
+        for run in [first, second] {
+            try txn.withCursor(ids) { cursor throws in
+                var entry = try IDRunKeys.with(run: run, EventKey(high: 0, low: 0)) { key in try cursor.seek(atLeast: key) }
+                while let current = entry, let split = IDRunKeys.split(current.key), split.run == run {
+                    guard let position = Keys.loadLE64(current.value) else {
+                        throw LogError(.corruption, "an ids index value is not 8 bytes")
+                    }
+                    merged.append((split.id, position))
+                    entry = try cursor.next()
+                }
+            }
+        }
+        merged.sort { $0.key < $1.key }
+        for entry in merged {
+            try IDRunKeys.with(run: target, entry.key) { key in
+                try withUnsafeBytes(of: entry.position.littleEndian) { value in
+                    try txn.put(ids, key: key, value: value, flags: .append)
+                }
+            }
+        }
+        for run in [first, second] {
+            try txn.withCursor(ids) { cursor throws in
+                var entry = try IDRunKeys.with(run: run, EventKey(high: 0, low: 0)) { key in try cursor.seek(atLeast: key) }
+                while let current = entry, let split = IDRunKeys.split(current.key), split.run == run {
+                    try cursor.deleteCurrent()
+                    entry = try cursor.next()
+                }
+            }
+        }
     }
 }

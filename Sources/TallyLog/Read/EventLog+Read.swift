@@ -88,7 +88,9 @@ extension EventLog {
         return try self.environment.read { txn in
             var position = tailPosition
             if position == nil {
-                position = try Keys.withID(id) { key in try txn.get(self.databases.ids, key: key) }.flatMap(Keys.loadLE64)
+                position = try txn.withCursor(self.databases.ids) { cursor in
+                    try IDRunKeys.position(of: EventKey(id), cursor: &cursor)
+                }
             }
             guard let position else { return nil }
             guard let bytes = try Keys.withPosition(position, { key in try txn.get(self.databases.log, key: key) }) else {

@@ -39,6 +39,7 @@ enum MetaKey {
     static let format = Array("format".utf8)
     static let indexCheckpoint = Array("index.checkpoint".utf8)
     static let indexStreams = Array("index.streams".utf8)
+    static let indexLayout = Array("index.layout".utf8)
 }
 
 /// Key encodings.

@@ -200,12 +200,12 @@ extension EventLog {
         try txn.withCursor(self.databases.ids) { cursor throws in
             var entry = try cursor.first()
             while let current = entry {
-                guard current.key.count == 16, let position = Keys.loadLE64(current.value), position >= 1,
+                guard IDRunKeys.split(current.key) != nil, let position = Keys.loadLE64(current.value), position >= 1,
                     position <= checkpoint
                 else {
                     throw LogError(.corruption, "an event id index entry is malformed or past the checkpoint", position: checkpoint)
                 }
-                digest.addID(current.key, position: position)
+                digest.addID(UnsafeRawBufferPointer(rebasing: current.key[4..<IDRunKeys.bytes]), position: position)
                 entry = try cursor.next()
             }
         }
@@ -247,13 +247,13 @@ extension EventLog {
         try txn.withCursor(self.databases.ids) { cursor throws in
             var entry = try cursor.first()
             while let current = entry {
-                guard current.key.count == 16, let position = Keys.loadLE64(current.value), position >= 1,
+                guard current.key.count == IDRunKeys.bytes, let position = Keys.loadLE64(current.value), position >= 1,
                     position <= checkpoint
                 else {
                     throw LogError(.corruption, "an event id index entry is malformed or past the checkpoint", position: checkpoint)
                 }
                 let record = try self.record(txn, at: position)
-                let idBytes = current.key
+                let idBytes = UnsafeRawBufferPointer(rebasing: current.key[4..<IDRunKeys.bytes])
                 let matches = withUnsafeBytes(of: record.eventID.uuid) { $0.elementsEqual(idBytes) }
                 guard matches else {
                     throw LogError(
