@@ -44,19 +44,23 @@ public final class Ledger: Sendable {
     ///   - configuration: how to open the log.
     ///   - expiryInterval: how often a writable ledger looks for pending transfers whose
     ///     timeout passed and expires them (`nil`: never; tests call ``expireDuePending()``).
+    ///   - paymentsCheckpointEvents: the fewest payment events between two checkpoints of the
+    ///     payments write model (written with the index checkpoints; open restores the newest
+    ///     and replays only the log after it).
     ///   - logger: where the ledger reports what it does.
     /// - Throws: ``LogError`` (`not_initialized`, `locked`, `corruption`, `storage_error`).
     public static func open(
         at directory: String,
         configuration: LogConfiguration = LogConfiguration(),
         expiryInterval: Duration? = .milliseconds(250),
+        paymentsCheckpointEvents: Int = 10_000,
         logger: Logger = Logger(label: "tally")
     ) async throws -> Ledger {
         var configuration = configuration
         for prefix in ["account-", "transfer-"] where !configuration.reservedStreamPrefixes.contains(prefix) {
             configuration.reservedStreamPrefixes.append(prefix)
         }
-        let payments = PaymentsModel()
+        let payments = PaymentsModel(checkpointEventsMin: paymentsCheckpointEvents)
         let log = try await EventLog.open(at: directory, configuration: configuration, listener: payments, logger: logger)
         do {
             try payments.replay(log)

@@ -177,7 +177,7 @@ public final class EventLog: Sendable {
 
     /// Waits until the writer thread finished everything queued before this call (commits
     /// and the index checkpoints that follow them). For tests that inspect the index.
-    func waitForWriterIdle() async throws {
+    package func waitForWriterIdle() async throws {
         guard let writer = self.writer else { return }
         try await writer.run {}
     }

@@ -78,3 +78,25 @@ import Testing
         #expect((try? AccountFlags(names: ["nope"])) == nil)
     }
 }
+
+@Suite struct PaymentsSnapshotTests {
+    @Test func snapshotRoundTripsAndRejectsDamage() throws {
+        var state = PaymentsState()
+        var changes = PaymentChanges()
+        let events: [PaymentEvent] = [
+            .accountOpened(Account(id: "t", agent: "ops", currency: "APX", externalReference: "ext-1")),
+            .accountOpened(Account(id: "w", agent: "g", currency: "APX", flags: .debitsMustNotExceedCredits)),
+            .transferCreated(Transfer(id: "p", kind: .posted, debitAccount: "t", creditAccount: "w", amount: 50, currency: "APX", memo: "m")),
+            .transferCreated(Transfer(id: "h", kind: .pending, debitAccount: "w", creditAccount: "t", amount: 5, currency: "APX", expiresAt: 99, timeoutNanoseconds: 9)),
+            .transferCreated(Transfer(id: "r", kind: .reversal, debitAccount: "w", creditAccount: "t", amount: 10, currency: "APX", reversalOf: "p")),
+            .accountClosed("t"),
+        ]
+        for event in events { try Payments.evolve(event, state: state, changes: &changes) }
+        state.apply(changes)
+        let bytes = state.snapshot()
+        #expect(try PaymentsState(snapshot: bytes) == state)
+        #expect(throws: Rejection.self) { try PaymentsState(snapshot: Array(bytes.dropLast())) }
+        #expect(throws: Rejection.self) { try PaymentsState(snapshot: bytes + [0]) }
+        #expect(throws: Rejection.self) { try PaymentsState(snapshot: [9] + bytes.dropFirst()) }
+    }
+}

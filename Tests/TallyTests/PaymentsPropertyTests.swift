@@ -52,7 +52,11 @@ import Testing
         try await withTemporaryDirectory { dir in
             var random = Generator(state: seed)
             var reference = ReferenceModel()
-            var ledger = try await Ledger.open(at: dir.path, configuration: LogConfiguration(createIfMissing: true), expiryInterval: nil)
+            // Small index checkpoints and frequent write-model checkpoints: reopening
+            // restores a checkpoint and replays the log after it.
+            let configuration = LogConfiguration(tailEventsMax: 64, createIfMissing: true)
+            var ledger = try await Ledger.open(
+                at: dir.path, configuration: configuration, expiryInterval: nil, paymentsCheckpointEvents: 20)
             for round in 0..<400 {
                 let commands = (0..<Int.random(in: 1...6, using: &random)).map { _ in Self.command(&random) }
                 let linked = Int.random(in: 0..<10, using: &random) < 3
@@ -72,7 +76,8 @@ import Testing
                     // Replaying the log from position 1 gives the same write model.
                     let live = ledger.paymentsSnapshot()
                     await ledger.close()
-                    ledger = try await Ledger.open(at: dir.path, expiryInterval: nil)
+                    ledger = try await Ledger.open(
+                        at: dir.path, configuration: configuration, expiryInterval: nil, paymentsCheckpointEvents: 20)
                     #expect(ledger.paymentsSnapshot() == live, "replay differs from the live write model")
                 }
             }

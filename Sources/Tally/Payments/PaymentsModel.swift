@@ -14,6 +14,19 @@ import TallyLog
 final class PaymentsModel: CommitListener, @unchecked Sendable {
     private let committed = Mutex(PaymentsState())
     private var batch = PaymentChanges()
+    /// Payment events committed since the last checkpoint (writer thread only).
+    private var eventsSinceCheckpoint = 0
+    private var batchEvents = 0
+    /// The fewest payment events between two checkpoints; grows with the state so that
+    /// writing a snapshot costs O(1) per event.
+    let checkpointEventsMin: Int
+
+    /// The checkpoint's name in the log.
+    static let checkpointName = "payments"
+
+    init(checkpointEventsMin: Int) {
+        self.checkpointEventsMin = checkpointEventsMin
+    }
 
     /// Reads the committed state.
     func read<T>(_ body: (borrowing PaymentsState) -> T) -> T {
@@ -23,6 +36,8 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
     // MARK: CommitListener (writer thread)
 
     func batchCommitted() {
+        self.eventsSinceCheckpoint += self.batchEvents
+        self.batchEvents = 0
         guard !self.batch.isEmpty else { return }
         let changes = self.batch
         self.batch = PaymentChanges()
@@ -31,6 +46,14 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
 
     func batchFailed() {
         self.batch = PaymentChanges()
+        self.batchEvents = 0
+    }
+
+    func checkpointSnapshot() -> StateSnapshot? {
+        let size = self.committed.withLock { $0.accounts.count + $0.transfers.count }
+        guard self.eventsSinceCheckpoint >= max(self.checkpointEventsMin, size / 4) else { return nil }
+        self.eventsSinceCheckpoint = 0
+        return StateSnapshot(name: Self.checkpointName, bytes: self.committed.withLock { $0.snapshot() })
     }
 
     // MARK: Commands (writer thread)
@@ -51,6 +74,7 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
             switch append(Self.streams(for: events)) {
             case .success:
                 self.batch = trial
+                self.batchEvents += events.count
                 return decided.outcomes
             case .failure(let error):
                 return commands.map { _ in .rejected(Self.rejection(error)) }
@@ -63,6 +87,7 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
             guard case .applied(let events) = outcome, !events.isEmpty else { return outcome }
             switch append(Self.streams(for: events)) {
             case .success:
+                self.batchEvents += events.count
                 self.committed.withLock { state in
                     for event in events {
                         do { try Payments.evolve(event, state: state, changes: &self.batch) } catch {
@@ -115,9 +140,19 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
 
     // MARK: Replay
 
-    /// Folds every payment event of `log` into the committed state (at open, before any command).
-    func replay(_ log: EventLog) throws {
+    /// Restores the newest checkpoint that verifies, then folds every payment event of
+    /// `log` after it into the committed state (at open, before any command). Returns the
+    /// position replay started from.
+    @discardableResult
+    func replay(_ log: EventLog) throws -> UInt64 {
         var position: UInt64 = 1
+        if let snapshot = try log.stateCheckpoint(named: Self.checkpointName), snapshot.position <= log.headPosition,
+            let state = try? PaymentsState(snapshot: snapshot.bytes)
+        {
+            self.committed.withLock { $0 = state }
+            position = snapshot.position + 1
+        }
+        let start = position
         var changes = PaymentChanges()
         var pending = 0
         while true {
@@ -144,5 +179,6 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
             position = last.position + 1
         }
         self.committed.withLock { $0.apply(changes) }
+        return start
     }
 }

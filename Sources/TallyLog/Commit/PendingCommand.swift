@@ -45,4 +45,28 @@ public protocol CommitListener: AnyObject, Sendable {
     func batchCommitted()
     /// The batch was not committed: forget what its commands staged.
     func batchFailed()
+    /// A snapshot of the state as of the last committed batch, to keep behind the log, or
+    /// `nil` to skip this time. Asked on the writer thread after each index checkpoint.
+    func checkpointSnapshot() -> StateSnapshot?
+}
+
+extension CommitListener {
+    /// Never checkpoints.
+    public func checkpointSnapshot() -> StateSnapshot? { nil }
+}
+
+/// State kept beside the log, as of a position: restored at open, then the log after it is replayed.
+public struct StateSnapshot: Sendable {
+    /// Which state (one checkpoint per name).
+    public var name: String
+    /// The state's bytes, in the listener's own format.
+    public var bytes: [UInt8]
+    /// The last position the state reflects (filled in by the log when it writes it).
+    public var position: UInt64
+
+    public init(name: String, bytes: [UInt8], position: UInt64 = 0) {
+        self.name = name
+        self.bytes = bytes
+        self.position = position
+    }
 }

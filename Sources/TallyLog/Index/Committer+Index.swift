@@ -91,6 +91,7 @@ extension Committer {
         }
         self.tail.withLock { $0.dropOldest(chunk.count, newCheckpoint: last.position) }
         self.mergeIDRuns()
+        self.writeStateCheckpoint()
     }
 
     /// Merges the two newest `ids` runs while they are of similar size (the newer at least
