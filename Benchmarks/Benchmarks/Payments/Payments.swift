@@ -5,6 +5,9 @@ import TallyDomain
 
 let benchmarks: @Sendable () -> Void = {
     let metrics: [BenchmarkMetric] = [.wallClock, .throughput, .mallocCountTotal]
+    // The gate: malloc counts (deterministic) may not grow past the checked-in
+    // Thresholds/ by more than 5% or 2 allocations. Wall clock is for reading only.
+    let gate: [BenchmarkMetric: BenchmarkThresholds] = [.mallocCountTotal: .init(relative: [.p90: 5.0], absolute: [.p90: 2])]
     var state = PaymentsState()
     var changes = PaymentChanges()
     for index in 0..<1_000 {
@@ -15,14 +18,14 @@ let benchmarks: @Sendable () -> Void = {
     let committed = state
     let request = TransferRequest(id: "t-1", debitAccount: "wallet-1", creditAccount: "wallet-2", amount: 10, currency: "APX", memo: "work")
 
-    Benchmark("decide a posted transfer", configuration: .init(metrics: metrics, scalingFactor: .kilo)) { benchmark in
+    Benchmark("Decide_posted_transfer", configuration: .init(metrics: metrics, scalingFactor: .kilo, thresholds: gate)) { benchmark in
         let empty = PaymentChanges()
         for _ in benchmark.scaledIterations {
             blackHole(Payments.decide(.transfer(request), state: committed, changes: empty, now: 1))
         }
     }
 
-    Benchmark("decide and evolve 1,000 transfers", configuration: .init(metrics: metrics)) { benchmark in
+    Benchmark("Decide_evolve_1000_transfers", configuration: .init(metrics: metrics, thresholds: gate)) { benchmark in
         for _ in benchmark.scaledIterations {
             var batch = PaymentChanges()
             for index in 0..<1_000 {
@@ -40,11 +43,11 @@ let benchmarks: @Sendable () -> Void = {
         Transfer(id: "t-1", kind: .posted, debitAccount: "wallet-1", creditAccount: "wallet-2", amount: 10, currency: "APX", memo: "work", state: .posted))
     let payload = event.payload
 
-    Benchmark("encode a transfer.posted payload", configuration: .init(metrics: metrics, scalingFactor: .kilo)) { benchmark in
+    Benchmark("Encode_transfer_posted_payload", configuration: .init(metrics: metrics, scalingFactor: .kilo, thresholds: gate)) { benchmark in
         for _ in benchmark.scaledIterations { blackHole(event.payload) }
     }
 
-    Benchmark("decode a transfer.posted payload", configuration: .init(metrics: metrics, scalingFactor: .kilo)) { benchmark in
+    Benchmark("Decode_transfer_posted_payload", configuration: .init(metrics: metrics, scalingFactor: .kilo, thresholds: gate)) { benchmark in
         for _ in benchmark.scaledIterations { blackHole(try? PaymentEvent(type: "transfer.posted", payload: payload)) }
     }
 }

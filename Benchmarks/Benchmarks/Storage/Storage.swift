@@ -13,14 +13,17 @@ nonisolated(unsafe) private var directory = ""
 
 let benchmarks: @Sendable () -> Void = {
     let metrics: [BenchmarkMetric] = [.wallClock, .throughput, .mallocCountTotal]
+    // The gate: malloc counts (deterministic) may not grow past the checked-in
+    // Thresholds/ by more than 5% or 2 allocations. Wall clock is for reading only.
+    let gate: [BenchmarkMetric: BenchmarkThresholds] = [.mallocCountTotal: .init(relative: [.p90: 5.0], absolute: [.p90: 2])]
 
-    Benchmark("XXH3 of a 300-byte record", configuration: .init(metrics: metrics, scalingFactor: .kilo)) { benchmark in
+    Benchmark("XXH3_300B_record", configuration: .init(metrics: metrics, scalingFactor: .kilo, thresholds: gate)) { benchmark in
         for _ in benchmark.scaledIterations {
             blackHole(record.withUnsafeBytes { XXH3.hash($0) })
         }
     }
 
-    Benchmark("SHA-256 seal over 1,000 records", configuration: .init(metrics: metrics)) { benchmark in
+    Benchmark("SHA256_seal_1000_records", configuration: .init(metrics: metrics, thresholds: gate)) { benchmark in
         for _ in benchmark.scaledIterations {
             var seal = SealChain(previous: SealChain.genesis, first: 1)
             record.withUnsafeBytes { bytes in
@@ -31,7 +34,7 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     Benchmark(
-        "append 1,000 events in one call (no fsync)",
+        "Append_1000_events_nosync",
         configuration: .init(
             metrics: metrics, maxDuration: .seconds(5),
             setup: {
