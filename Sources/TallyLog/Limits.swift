@@ -32,6 +32,8 @@ public enum Limits {
     /// The largest run the indexer builds by merging two `ids` runs (bounds the pause a
     /// merge adds to the commit path: about a second per million entries).
     public static let idRunMergeEntriesMax = 1_000_000
+    /// How many `ids` runs of similar size one merge combines.
+    public static let idRunMergeFanIn = 8
     /// The most events one read returns.
     public static let readEventsMax = 10_000
     /// The most events a subscription reads ahead of its consumer.

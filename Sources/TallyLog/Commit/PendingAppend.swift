@@ -53,7 +53,7 @@ extension PendingAppend {
             var preparedEvents: [PreparedEvent] = []
             preparedEvents.reserveCapacity(stream.events.count)
             for event in stream.events {
-                let preparedEvent = try Validation.event(event)
+                let preparedEvent = try Validation.event(event, after: preparedEvents.last)
                 bytes += preparedEvent.recordBytes(streamIDBytes: streamBytes.count)
                 preparedEvents.append(preparedEvent)
             }

@@ -10,6 +10,8 @@ enum Validation {
                 .invalidStreamID,
                 "stream id is \(bytes.count) bytes; the limit is \(Limits.streamIDBytesMax) bytes of UTF-8")
         }
+        // Fast path: ASCII without C0 controls or DEL needs no Unicode tables.
+        if bytes.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return bytes }
         for scalar in id.unicodeScalars where scalar.properties.generalCategory == .control {
             throw LogError(
                 .invalidStreamID,
@@ -47,6 +49,7 @@ enum Validation {
     }
 
     static func metadata(_ metadata: EventMetadata) throws(LogError) -> [UInt8] {
+        if metadata == .empty { return [] }
         for key in metadata.extra.keys where EventMetadata.reservedKeys.contains(key) {
             throw LogError(.invalidMetadata, "metadata key '\(key)' is reserved; set the \(key) field instead")
         }
@@ -66,14 +69,26 @@ enum Validation {
         return bytes
     }
 
-    static func event(_ event: ProposedEvent) throws(LogError) -> PreparedEvent {
+    /// Validates `event`; `previous` (the event before it in the same append) lets a run of
+    /// events with the same type and metadata share their encoded bytes.
+    static func event(_ event: ProposedEvent, after previous: PreparedEvent? = nil) throws(LogError) -> PreparedEvent {
         guard event.payload.count <= Limits.payloadBytesMax else {
             throw LogError(
                 .payloadTooLarge,
                 "payload of event \(event.id) is \(event.payload.count) bytes; the limit is \(Limits.payloadBytesMax)")
         }
-        return PreparedEvent(
-            id: event.id, key: EventKey(event.id), type: try Self.eventType(event.type), metadata: try Self.metadata(event.metadata),
-            payload: event.payload, source: event)
+        let type: [UInt8]
+        let metadata: [UInt8]
+        if let previous, previous.source.type == event.type {
+            type = previous.type
+        } else {
+            type = try Self.eventType(event.type)
+        }
+        if let previous, previous.source.metadata == event.metadata {
+            metadata = previous.metadata
+        } else {
+            metadata = try Self.metadata(event.metadata)
+        }
+        return PreparedEvent(id: event.id, key: EventKey(event.id), type: type, metadata: metadata, payload: event.payload, source: event)
     }
 }

@@ -94,19 +94,22 @@ extension Committer {
         self.writeStateCheckpoint()
     }
 
-    /// Merges the two newest `ids` runs while they are of similar size (the newer at least
-    /// half the older) and together at most ``Limits/idRunMergeEntriesMax``: each id is
-    /// rewritten about log2(runs) times, and a lookup seeks in few runs. Streams both runs
-    /// in key order into a new run (MDB_APPEND), then deletes them, in one transaction.
+    /// Merges the newest ``Limits/idRunMergeFanIn`` runs when they are of similar size (each
+    /// at least half the oldest of them) and together at most ``Limits/idRunMergeEntriesMax``:
+    /// size-tiered, so each id is rewritten about log8(index / checkpoint) times and at most
+    /// until its run reaches the cap; a lookup seeks in few runs. One transaction per merge.
     func mergeIDRuns() {
-        while self.state.idRuns.count >= 2 {
-            let newer = self.state.idRuns[self.state.idRuns.count - 1]
-            let older = self.state.idRuns[self.state.idRuns.count - 2]
-            guard newer.count * 2 >= older.count, newer.count + older.count <= Limits.idRunMergeEntriesMax else { return }
-            let merged = IDRun(id: newer.id + 1, count: newer.count + older.count)
+        let fanIn = Limits.idRunMergeFanIn
+        while self.state.idRuns.count >= fanIn {
+            let newest = Array(self.state.idRuns.suffix(fanIn))
+            let total = newest.map(\.count).reduce(0, +)
+            guard let oldest = newest.first, newest.allSatisfy({ $0.count * 2 >= oldest.count }),
+                total <= Limits.idRunMergeEntriesMax, let last = newest.last
+            else { return }
+            let merged = IDRun(id: last.id + 1, count: total)
             do {
                 try self.environment.write { txn in
-                    try self.mergeRuns(older.id, newer.id, into: merged.id, txn: &txn)
+                    try self.mergeRuns(newest.map(\.id), into: merged.id, txn: &txn)
                 }
             } catch let error as LMDBError where error.function == "mdb_txn_commit" {
                 self.poison(LogError(.storage, "index merge commit failed: \(error)", cause: error))
@@ -115,17 +118,17 @@ extension Committer {
                 self.logger.warning("index merge failed; the runs stay as they are", metadata: ["tally.error": "\(error)"])
                 return
             }
-            self.state.idRuns.removeLast(2)
+            self.state.idRuns.removeLast(fanIn)
             self.state.idRuns.append(merged)
         }
     }
 
-    private func mergeRuns(_ first: UInt32, _ second: UInt32, into target: UInt32, txn: inout WriteTransaction) throws {
+    private func mergeRuns(_ sources: [UInt32], into target: UInt32, txn: inout WriteTransaction) throws {
         let ids = self.databases.ids
         var merged: [(key: EventKey, position: UInt64)] = []
-        // Read both runs (bounded by idRunMergeEntriesMax), then write the merged run and
+        // Read the runs (bounded by idRunMergeEntriesMax), then write the merged run and
         // delete the sources: no cursor is open while the tree changes.
-        for run in [first, second] {
+        for run in sources {
             try txn.withCursor(ids) { cursor throws in
                 var entry = try IDRunKeys.with(run: run, EventKey(high: 0, low: 0)) { key in try cursor.seek(atLeast: key) }
                 while let current = entry, let split = IDRunKeys.split(current.key), split.run == run {
@@ -145,7 +148,7 @@ extension Committer {
                 }
             }
         }
-        for run in [first, second] {
+        for run in sources {
             try txn.withCursor(ids) { cursor throws in
                 var entry = try IDRunKeys.with(run: run, EventKey(high: 0, low: 0)) { key in try cursor.seek(atLeast: key) }
                 while let current = entry, let split = IDRunKeys.split(current.key), split.run == run {

@@ -5,8 +5,8 @@ import TallyLMDB
 /// A B-tree keyed by random ids rewrites a leaf page per key it inserts, so writing the
 /// index behind the log cost more than the log itself once the index outgrew memory.
 /// Instead, each indexer checkpoint writes its ids as one new run, in key order and with
-/// MDB_APPEND: key = run (u32 BE) ‖ event id (16 bytes), value = position (u64 LE). Runs
-/// of similar size are merged (streamed, also with MDB_APPEND) up to
+/// MDB_APPEND: key = run (u32 BE) ‖ event id (16 bytes), value = position (u64 LE).
+/// ``Limits/idRunMergeFanIn`` runs of similar size are merged (also with MDB_APPEND) up to
 /// ``Limits/idRunMergeEntriesMax``. A lookup seeks once per run, newest first; the
 /// committer asks a ``BloomFilter`` first, so new ids (the common case) cost no seek.
 struct IDRun: Sendable, Equatable {
