@@ -21,7 +21,11 @@ extension EventLog {
             let head = try txn.withCursor(self.databases.log) { cursor throws in
                 try cursor.last().flatMap { Keys.position($0.key) } ?? 0
             }
-            let seals = SealCheck(log: self, head: head)
+            // Seal links are independent given the stored seal before them, so the chain is
+            // checked in two halves on their own threads, split at a link boundary.
+            let split = try self.sealBoundary(near: head / 2, txn)
+            let firstHalf = SealCheck(log: self, from: 1, head: split - 1)
+            let secondHalf = SealCheck(log: self, from: split, head: head)
             do {
                 let checkpoint = try MetaKey.indexCheckpoint.withUnsafeBytes { key in
                     try txn.get(self.databases.meta, key: key).flatMap(Keys.loadLE64)
@@ -58,13 +62,14 @@ extension EventLog {
                         .corruption, "record \(report.recordsChecked + 1) is malformed: \(error)",
                         position: report.recordsChecked + 1))
             }
-            let sealOutcome = seals.wait()
-            switch sealOutcome {
-            case .success(let checked): report.sealsChecked = checked
-            case .failure(let error as LogError) where error.code == .corruption: failures.append(error)
-            case .failure(let error as RecordView.Malformed):
-                failures.append(LogError(.corruption, "a record is malformed: \(error)", position: report.recordsChecked + 1))
-            case .failure(let error): throw error
+            for half in [firstHalf, secondHalf] {
+                switch half.wait() {
+                case .success(let checked): report.sealsChecked += checked
+                case .failure(let error as LogError) where error.code == .corruption: failures.append(error)
+                case .failure(let error as RecordView.Malformed):
+                    failures.append(LogError(.corruption, "a record is malformed: \(error)", position: report.recordsChecked + 1))
+                case .failure(let error): throw error
+                }
             }
             // A changed record breaks its checksum and the seal over it; the record check
             // names the exact position, so it wins; a seal-only failure is named otherwise.
@@ -121,16 +126,32 @@ extension EventLog {
     /// seal; returns how many seals it checked. Uses its own read transaction (the log is
     /// append-only, so positions up to `head` are the same in every later snapshot), so it
     /// can run on another core beside ``verifyRecords``.
-    func verifySeals(head: UInt64) throws -> UInt64 {
+    func verifySeals(from start: UInt64 = 1, head: UInt64) throws -> UInt64 {
         try self.environment.read { txn in
             try txn.withCursor(self.databases.log) { log throws in
                 try txn.withCursor(self.databases.seals) { seals throws in
-                    var sealEntry = try seals.first()
-                    var link: SealChain?
+                    // Start at the link that begins at `start` (a link boundary); its
+                    // predecessor's stored seal is where this part of the chain starts.
                     var previousSeal = SealChain.genesis
+                    var sealEntry: Cursor.Entry?
+                    if start > 1 {
+                        guard let before = try Keys.withPosition(start - 1, { key in try seals.seek(atLeast: key) }),
+                            Keys.position(before.key) == start - 1, before.value.count == 40
+                        else {
+                            throw LogError(.corruption, "no seal ends at position \(start - 1)", position: start)
+                        }
+                        previousSeal = Array(before.value[8..<40])
+                        sealEntry = try seals.next()
+                    } else {
+                        sealEntry = try seals.first()
+                    }
+                    // Not an Optional: mutating through `link?.add` copied the hasher (and its
+                    // SHA-256 context) on every record.
+                    var link = SealChain(previous: previousSeal, first: max(start, 1))
+                    var inLink = false
                     var checked: UInt64 = 0
-                    var expected: UInt64 = 1
-                    var entry = try log.first()
+                    var expected = start
+                    var entry = try Keys.withPosition(start) { key in try log.seek(atLeast: key) }
                     while expected <= head, let current = entry {
                         guard Keys.position(current.key) == expected else {
                             throw LogError(.corruption, "expected position \(expected) next in the log", position: expected)
@@ -140,17 +161,19 @@ extension EventLog {
                         else {
                             throw LogError(.corruption, "record \(expected) is not covered by a seal", position: expected)
                         }
-                        if link == nil {
+                        if !inLink {
                             guard sealFirst == expected else {
                                 throw LogError(
                                     .corruption, "the seal ending at \(sealLast) should start at \(expected), not \(sealFirst)",
                                     position: expected)
                             }
                             link = SealChain(previous: previousSeal, first: expected)
+                            inLink = true
                         }
-                        link?.add(current.value)
-                        if expected == sealLast, let finished = link.take() {
-                            let digest = finished.finish()
+                        link.add(current.value)
+                        if expected == sealLast {
+                            inLink = false
+                            let digest = link.finish()
                             guard digest.elementsEqual(sealed.value[8..<40]) else {
                                 throw LogError(
                                     .corruption,
@@ -164,7 +187,7 @@ extension EventLog {
                         expected += 1
                         entry = try log.next()
                     }
-                    if link != nil {
+                    if inLink {
                         throw LogError(.corruption, "the last seal does not end at the log head \(head)", position: head)
                     }
                     if let extra = sealEntry, let last = Keys.position(extra.key), last <= head {
@@ -173,6 +196,17 @@ extension EventLog {
                     return checked
                 }
             }
+        }
+    }
+
+    /// The first position of the seal link that covers `position`, or 1.
+    private func sealBoundary(near position: UInt64, _ txn: borrowing ReadTransaction) throws -> UInt64 {
+        guard position > 1 else { return 1 }
+        return try txn.withCursor(self.databases.seals) { cursor throws in
+            guard let link = try Keys.withPosition(position, { key in try cursor.seek(atLeast: key) }),
+                let first = Keys.loadLE64(link.value), first >= 1, first <= position
+            else { return 1 }
+            return first
         }
     }
 
@@ -309,9 +343,9 @@ private final class SealCheck: Sendable {
     private let done = DispatchSemaphore(value: 0)
     private let result = Mutex<Result<UInt64, any Error>?>(nil)
 
-    init(log: EventLog, head: UInt64) {
+    init(log: EventLog, from start: UInt64, head: UInt64) {
         let thread = Thread { [self] in
-            let outcome = Result { try log.verifySeals(head: head) }
+            let outcome = start > head ? .success(0) : Result { try log.verifySeals(from: start, head: head) }
             self.result.withLock { $0 = outcome }
             self.done.signal()
         }
