@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Installs the system packages Tally builds against, when they are missing.
+# Installs the system packages Tally builds against, when they are missing; with --test
+# also what the tests use (strace, to inject fsync failures into a real process).
 # As root it runs apt-get; otherwise it prints the one command to run.
 set -euo pipefail
 need=()
 [ -f /usr/include/lmdb.h ] || need+=(liblmdb-dev)
 [ -f /usr/include/xxhash.h ] || need+=(libxxhash-dev)
+if [ "${1:-}" = "--test" ]; then command -v strace >/dev/null || need+=(strace); fi
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -eq 0 ]; then
   echo "installing ${need[*]} ..." >&2

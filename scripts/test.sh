@@ -3,6 +3,6 @@
 # TALLY_CRASH_KILLS=N sets the crash test's kill count (default 50).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/deps.sh
+scripts/deps.sh --test
 swift build --build-tests
 swift test --skip-build "$@"

@@ -33,8 +33,15 @@ enum CrashChild {
                         let id = UUID()
                         let stream = "crash-\((task * 7919 + counter) % streams)"
                         let payload = Array("{\"id\":\"\(id.uuidString)\"}".utf8)
-                        let result = try await ledger.log.append(
-                            to: stream, events: [ProposedEvent(id: id, type: "crash.tested", payload: payload)])
+                        let result: AppendResult
+                        do {
+                            result = try await ledger.log.append(
+                                to: stream, events: [ProposedEvent(id: id, type: "crash.tested", payload: payload)])
+                        } catch let error as LogError {
+                            // The fault tests inject failing fsyncs: report the code and stop.
+                            output.write(Data("ERR \(error.code) \(id.uuidString)\n".utf8))
+                            exit(3)
+                        }
                         // One write(2) per line: a line is either whole in the pipe or absent.
                         output.write(Data("ACK \(result.firstPosition) \(id.uuidString) \(stream) \(result.streamVersions[0])\n".utf8))
                     }

@@ -142,3 +142,46 @@ import Testing
         return lines
     }
 }
+
+/// A failing `fdatasync` injected into a real writer (strace): nothing of the failed batch
+/// is acknowledged, the writer refuses further appends, and after a restart every
+/// acknowledged event is there and verify is clean.
+@Suite struct FsyncFailureTests {
+    @Test(arguments: [3, 12, 40])
+    func aFailedFsyncAcknowledgesNothingAndStopsWrites(failFrom syncs: Int) async throws {
+        try await withTemporaryDirectory(prefix: "tally-fsync") { dir in
+            let child = Process()
+            child.executableURL = URL(fileURLWithPath: "/usr/bin/strace")
+            child.arguments = [
+                "-f", "-qq", "-o", "/dev/null", "-e", "trace=fdatasync,fsync", "-e", "inject=fdatasync,fsync:error=EIO:when=\(syncs)+",
+                BuiltProducts.executable("TallyCrashChild"), dir.path, "8", "20",
+            ]
+            let out = Pipe()
+            child.standardOutput = out
+            child.standardError = FileHandle.nullDevice
+            try child.run()
+            let output = out.fileHandleForReading.readDataToEndOfFile()
+            child.waitUntilExit()
+            let lines = String(decoding: output, as: UTF8.self).split(separator: "\n")
+            let errors = lines.filter { $0.hasPrefix("ERR ") }
+            #expect(child.terminationStatus == 3, "the writer should stop on the first failed commit")
+            let codes = Set(errors.map { String($0.split(separator: " ")[1]) })
+            #expect(!codes.isEmpty && codes.isSubset(of: ["storage_error", "unhealthy"]), "\(codes)")
+            var acknowledged: [UUID] = []
+            for line in lines where line.hasPrefix("ACK ") {
+                let parts = line.split(separator: " ")
+                if parts.count == 5, let id = UUID(uuidString: String(parts[2])) { acknowledged.append(id) }
+            }
+            if syncs >= 12 { #expect(!acknowledged.isEmpty, "commits before the fault should have been acknowledged") }
+            let ledger = try await Ledger.open(at: dir.path, expiryInterval: nil)
+            for id in acknowledged {
+                #expect(try ledger.log.event(id: id) != nil, "acknowledged \(id) is missing after the failed fsync")
+            }
+            let report = try ledger.log.verify()
+            #expect(report.isClean, "\(report.reason ?? "")")
+            // Writable again after reopening.
+            _ = try await ledger.log.append(to: "after-fault", events: [ProposedEvent(type: "fault.recovered", payload: Array("{}".utf8))])
+            await ledger.close()
+        }
+    }
+}

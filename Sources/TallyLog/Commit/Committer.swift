@@ -30,6 +30,8 @@ final class Committer: Sendable {
     let metrics: CommitMetrics
     let listener: (any CommitListener)?
     private let queue = Mutex(Queue())
+    /// When the writer last cleared stale reader slots (writer thread only).
+    private let lastReaderCheck = Mutex(ContinuousClock.now)
     private let failure = Mutex<LogError?>(nil)
 
     init(
@@ -108,9 +110,27 @@ final class Committer: Sendable {
         self.writer.preconditionCurrent()
         while let batch = self.takeBatch() {
             self.process(batch)
+            self.clearStaleReadersPeriodically()
             if self.tail.withLock({ $0.count }) >= self.tailEventsMax {
                 self.flushIndex(limit: min(Limits.indexFlushEventsMax, max(1, self.tailEventsMax / 2)))
             }
+        }
+    }
+
+    /// Frees reader slots of processes that died holding a read transaction (LMDB's
+    /// `mdb_reader_check`), at most every 10 s; a stale slot would pin old pages forever.
+    private func clearStaleReadersPeriodically() {
+        let due = self.lastReaderCheck.withLock { last in
+            guard ContinuousClock.now - last >= .seconds(10) else { return false }
+            last = ContinuousClock.now
+            return true
+        }
+        guard due else { return }
+        do {
+            let cleared = try self.environment.clearStaleReaders()
+            if cleared > 0 { self.logger.notice("cleared stale reader slots", metadata: ["tally.readers": "\(cleared)"]) }
+        } catch {
+            self.logger.warning("could not check reader slots", metadata: ["tally.error": "\(error)"])
         }
     }
 
