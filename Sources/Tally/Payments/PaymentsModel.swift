@@ -110,6 +110,14 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
     /// The appends for `events`: one stream append per stream, in first-seen order, each
     /// expecting the version its first event takes (so a stream is created exactly once).
     static func streams(for events: [PaymentEvent]) -> [StreamAppend] {
+        if events.count == 1, let event = events.first {
+            let expected: ExpectedVersion = event.streamVersion == 0 ? .noStream : .exact(event.streamVersion - 1)
+            return [
+                StreamAppend(
+                    streamID: event.streamID, expectedVersion: expected,
+                    events: [ProposedEvent(id: Self.eventID(event), type: event.type, payload: event.payload)])
+            ]
+        }
         var streams: [StreamAppend] = []
         var indexOf: [String: Int] = [:]
         for event in events {

@@ -93,20 +93,18 @@ extension Committer {
         return result
     }
 
-    /// A stream's current version: batch, cache, tail, then persisted index.
+    /// A stream's current version: batch, tail, cache, then persisted index.
+    ///
+    /// The cache holds only answers of the persisted index (streams not in the tail); a
+    /// stream written since is in the tail, which is asked first, and its cache entry is
+    /// dropped at publish.
     private func head(of stream: PreparedStream, txn: inout WriteTransaction, overlay: BatchOverlay) throws -> UInt64? {
         if let version = overlay.heads[stream.streamID] { return version }
+        if let tailHead = self.tail.withLock({ $0.streams[stream.streamID]?.lastVersion }) { return tailHead }
         if let cached = self.state.heads[stream.streamID] { return cached }
-        let tailHead = self.tail.withLock { $0.streams[stream.streamID]?.lastVersion }
-        let version: UInt64?
-        if let tailHead {
-            version = tailHead
-        } else if self.state.persistedStreams.mayContain(XXH3.hash(stream.streamBytes)) {
-            version = try txn.withCursor(self.databases.streams) { cursor in
-                try persistedHead(of: stream.streamBytes, cursor: &cursor)
-            }
-        } else {
-            version = nil
+        guard self.state.persistedStreams.mayContain(XXH3.hash(stream.streamBytes)) else { return nil }
+        let version = try txn.withCursor(self.databases.streams) { cursor in
+            try persistedHead(of: stream.streamBytes, cursor: &cursor)
         }
         if self.state.heads.count >= Limits.headCacheStreamsMax { self.state.heads.removeAll(keepingCapacity: true) }
         self.state.heads[stream.streamID] = .some(version)

@@ -134,10 +134,11 @@ extension Committer {
         self.state.lastChecksum = overlay.lastChecksum
         self.state.lastSeal = seal
         self.state.lastRecordedAt = recordedAt
-        if self.state.heads.count + overlay.heads.count > Limits.headCacheStreamsMax {
-            self.state.heads.removeAll(keepingCapacity: true)
+        // The tail now holds these streams' heads and is asked before the cache; drop cached
+        // entries so none is stale once the indexer moves the stream out of the tail.
+        if !self.state.heads.isEmpty {
+            for stream in overlay.heads.keys { self.state.heads.removeValue(forKey: stream) }
         }
-        for (stream, version) in overlay.heads { self.state.heads[stream] = .some(version) }
         self.tail.withLock { tail in
             // One run per stream segment: the tail hashes each stream id once per run.
             var runStart = overlay.written.startIndex
