@@ -6,7 +6,8 @@ extension PaymentsState {
         var writer = BinaryWriter()
         writer.u8(Self.snapshotVersion)
         writer.u64(UInt64(self.accounts.count))
-        for account in self.accounts.values.sorted(by: { $0.id < $1.id }) {
+        // Dictionary order: a snapshot is restored, never compared byte for byte.
+        for account in self.accounts.values {
             writer.string(account.id.rawValue)
             writer.string(account.agent.rawValue)
             writer.string(account.currency.rawValue)
@@ -18,7 +19,7 @@ extension PaymentsState {
             }
         }
         writer.u64(UInt64(self.transfers.count))
-        for transfer in self.transfers.values.sorted(by: { $0.id < $1.id }) {
+        for transfer in self.transfers.values {
             writer.string(transfer.id.rawValue)
             writer.string(transfer.kind.rawValue)
             writer.string(transfer.debitAccount.rawValue)
