@@ -20,11 +20,13 @@ public final class Ledger: Sendable {
     /// The append-only event log: the source of truth.
     public let log: EventLog
     let payments: PaymentsModel
+    let operations: OperationsModel
     private let expiry: Task<Void, Never>?
 
-    private init(log: EventLog, payments: PaymentsModel, expiryInterval: Duration?) {
+    private init(log: EventLog, payments: PaymentsModel, operations: OperationsModel, expiryInterval: Duration?) {
         self.log = log
         self.payments = payments
+        self.operations = operations
         if let expiryInterval, log.isWritable {
             self.expiry = Task { [log, payments] in
                 await Self.expireLoop(log: log, payments: payments, interval: expiryInterval)
@@ -36,8 +38,9 @@ public final class Ledger: Sendable {
 
     /// Opens the ledger in `directory` and rebuilds the payments write model from the log.
     ///
-    /// Streams `account-…` and `transfer-…` are reserved for the payments commands; a plain
-    /// ``EventLog/append(_:)`` there is refused with `reserved_stream`.
+    /// Streams `account-…`, `transfer-…`, `deployment-…`, `service-…` and `health-…` are
+    /// reserved for the domain's commands; a plain ``EventLog/append(_:)`` there is refused
+    /// with `reserved_stream`.
     ///
     /// - Parameters:
     ///   - directory: the data directory.
@@ -57,18 +60,22 @@ public final class Ledger: Sendable {
         logger: Logger = Logger(label: "tally")
     ) async throws -> Ledger {
         var configuration = configuration
-        for prefix in ["account-", "transfer-"] where !configuration.reservedStreamPrefixes.contains(prefix) {
+        for prefix in ["account-", "transfer-"] + OperationsEvent.streamPrefixes
+        where !configuration.reservedStreamPrefixes.contains(prefix) {
             configuration.reservedStreamPrefixes.append(prefix)
         }
         let payments = PaymentsModel(checkpointEventsMin: paymentsCheckpointEvents)
-        let log = try await EventLog.open(at: directory, configuration: configuration, listener: payments, logger: logger)
+        let operations = OperationsModel(checkpointEventsMin: paymentsCheckpointEvents)
+        let listener = DomainListener(payments: payments, operations: operations)
+        let log = try await EventLog.open(at: directory, configuration: configuration, listener: listener, logger: logger)
         do {
             try payments.replay(log)
+            try operations.replay(log)
         } catch {
             await log.close()
             throw error
         }
-        return Ledger(log: log, payments: payments, expiryInterval: expiryInterval)
+        return Ledger(log: log, payments: payments, operations: operations, expiryInterval: expiryInterval)
     }
 
     /// Closes the ledger: queued appends commit, then the files close.

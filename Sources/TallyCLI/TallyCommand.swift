@@ -13,10 +13,13 @@ struct TallyCommand: AsyncParsableCommand {
               tally verify                    check every checksum, seal and index entry
               tally accounts open --id treasury --agent ops --currency APX
               tally transfer --id pay-1 --from treasury --to wallet-7 --amount 500 --currency APX
+              tally deploy start --id api-v42 --service api --version 42 --environment prod --actor agent-7
+              tally health report --component api --status healthy --latency-ms 12
             """,
         subcommands: [
             InitCommand.self, AppendCommand.self, ReadCommand.self, TailCommand.self, VerifyCommand.self,
-            StatsCommand.self, AccountsCommand.self, TransferCommand.self, DemoCommand.self, BenchCommand.self,
+            StatsCommand.self, AccountsCommand.self, TransferCommand.self, DeployCommand.self, HealthCommand.self,
+            DemoCommand.self, BenchCommand.self,
         ]
     )
 }

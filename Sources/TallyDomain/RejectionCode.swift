@@ -60,6 +60,17 @@ public struct RejectionCode: Hashable, Sendable, CustomStringConvertible {
     /// A timeout is zero or longer than the maximum.
     public static let invalidTimeout = RejectionCode("invalid_timeout")
 
+    /// No deployment has this id.
+    public static let deploymentNotFound = RejectionCode("deployment_not_found")
+    /// A deployment with this id exists (with the same fields: the start was a retry).
+    public static let deploymentExists = RejectionCode("deployment_exists")
+    /// The deployment or service is not in a state that allows this step.
+    public static let invalidTransition = RejectionCode("invalid_transition")
+    /// This migration was already applied to this service.
+    public static let migrationAlreadyApplied = RejectionCode("migration_already_applied")
+    /// A health status other than healthy, degraded or unhealthy.
+    public static let invalidStatus = RejectionCode("invalid_status")
+
     /// Every code with one line on what it means, in documentation order.
     public static let all: [(code: RejectionCode, meaning: String)] = [
         (.accountNotFound, "no account has this id"),
@@ -86,6 +97,11 @@ public struct RejectionCode: Hashable, Sendable, CustomStringConvertible {
         (.reversalExceedsOriginal, "the reversals of a transfer would add up to more than its amount"),
         (.linkedEventFailed, "another transfer of the same linked batch failed, so none was applied"),
         (.invalidTimeout, "a pending transfer's timeout is zero or longer than the maximum"),
+        (.deploymentNotFound, "no deployment has this id"),
+        (.deploymentExists, "a deployment with this id exists; with the same fields the start was a retry and changed nothing"),
+        (.invalidTransition, "the deployment or service is not in a state that allows this step (e.g. succeed after fail)"),
+        (.migrationAlreadyApplied, "this migration was already applied to this service"),
+        (.invalidStatus, "a health status other than healthy, degraded or unhealthy"),
     ]
 }
 

@@ -18,7 +18,7 @@ import Testing
             let file = dir.path + "/events.jsonl"
             try """
                 {"stream":"agent-1","type":"agent.renamed","payload":{"amount":"5"},"expected_version":0}
-                {"stream":"health-api","type":"health.checked","payload":{"status":"healthy"},"metadata":{"actor":"prober"}}
+                {"stream":"probe-api","type":"probe.answered","payload":{"status":"healthy"},"metadata":{"actor":"prober"}}
                 """.write(toFile: file, atomically: true, encoding: .utf8)
             #expect(try runProcess(self.tally, ["append", "--data", dir.path, "--file", file]).standardOutput == "2\n3\n")
             let read = try runProcess(self.tally, ["read", "--data", dir.path, "--stream", "agent-1", "--json"])

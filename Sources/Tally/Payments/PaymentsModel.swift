@@ -12,6 +12,7 @@ import TallyLog
 /// ``EventLog/withinCommit(_:)`` and in the ``CommitListener`` callbacks), which is what
 /// makes the `@unchecked Sendable` sound.
 final class PaymentsModel: CommitListener, @unchecked Sendable {
+    // CommitListener so tests can run it alone; the ledger calls it through DomainListener.
     private let committed = CommittedState()
     private var batch = PaymentChanges()
     /// Payment events committed since the last checkpoint (writer thread only).
@@ -49,11 +50,11 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
         self.batchEvents = 0
     }
 
-    func checkpointSnapshot() -> StateSnapshot? {
+    func checkpointSnapshots() -> [StateSnapshot] {
         let size = self.committed.withLock { $0.accounts.count + $0.transfers.count }
-        guard self.eventsSinceCheckpoint >= max(self.checkpointEventsMin, size / 2) else { return nil }
+        guard self.eventsSinceCheckpoint >= max(self.checkpointEventsMin, size / 2) else { return [] }
         self.eventsSinceCheckpoint = 0
-        return StateSnapshot(name: Self.checkpointName, bytes: self.committed.withLock { $0.snapshot() })
+        return [StateSnapshot(name: Self.checkpointName, bytes: self.committed.withLock { $0.snapshot() })]
     }
 
     // MARK: Commands (writer thread)

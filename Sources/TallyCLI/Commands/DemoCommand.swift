@@ -8,8 +8,8 @@ struct DemoCommand: AsyncParsableCommand {
         abstract: "Fill a data directory with a small agent fleet's events, read them back and verify.",
         discussion: """
             Opens a treasury and 12 agent wallets, pays them in one linked payroll run, and
-            appends deployment and health events, all with fixed ids, so running it again
-            appends nothing new (retries are idempotent).
+            records deployments (one rolled back), a scale-up, a config change, a migration and
+            health checks, all with fixed ids, so running it again appends nothing new.
             """)
 
     @OptionGroup var options: CommonOptions
@@ -29,9 +29,17 @@ struct DemoCommand: AsyncParsableCommand {
                     case .rejected(let rejection): throw rejection
                     }
                 }
-                for append in DemoFleet.appends() {
-                    let result = try await ledger.log.append([append])
-                    if result.wasDuplicate { repeated += result.positions.count } else { written += result.positions.count }
+                // Operations events are facts, not idempotent commands: write them once.
+                if ledger.deployment("api-v42") == nil {
+                    for outcome in try await ledger.execute(DemoFleet.operations()) {
+                        switch outcome {
+                        case .applied(let events): written += events.count
+                        case .exists: repeated += 1
+                        case .rejected(let rejection): throw rejection
+                        }
+                    }
+                } else {
+                    repeated += DemoFleet.operations().count
                 }
                 let stats = try ledger.log.stats()
                 let report = try ledger.log.verify()
@@ -82,27 +90,23 @@ enum DemoFleet {
         }
     }
 
-    static func appends() -> [StreamAppend] {
-        var appends: [StreamAppend] = []
-        var counter: UInt64 = 0
-        func event(_ type: String, _ payload: String, actor: String) -> ProposedEvent {
-            counter += 1
-            return ProposedEvent(id: self.id(counter), type: type, payload: Array(payload.utf8), metadata: EventMetadata(actor: actor))
+    /// A deployment that succeeds, one that fails and is rolled back, a scale-up, a config
+    /// change, a migration, and health checks with a short incident.
+    static func operations() -> [OperationsCommand] {
+        [
+            .startDeployment(Deployment(id: "api-v42", service: "api", version: "42", environment: "prod", strategy: .rolling, actor: "agent-007", reason: "release 42")),
+            .succeedDeployment("api-v42", durationMilliseconds: 91_000),
+            .startDeployment(Deployment(id: "worker-v7", service: "worker", version: "7", environment: "prod", strategy: .canary, actor: "agent-003")),
+            .failDeployment("worker-v7", reason: "canary error rate 4%"),
+            .rollBackDeployment("worker-v7", toVersion: "6", reason: "canary failed"),
+            .scaleService(service: "api", environment: "prod", from: 3, to: 5),
+            .changeConfig(
+                service: "api", environment: "prod", key: "max_connections",
+                oldDigest: String(repeating: "a", count: 64), newDigest: String(repeating: "b", count: 64)),
+            .applyMigration(service: "api", migration: "2026-11-20-add-index"),
+        ] + [HealthStatus.healthy, .healthy, .degraded, .unhealthy, .healthy].enumerated().map { index, status in
+            .reportHealth(HealthCheck(component: "api", status: status, latencyMilliseconds: UInt64(12 + index * 30)))
         }
-        appends.append(StreamAppend(streamID: "deployment-api-v42", expectedVersion: .any, events: [
-            event("deployment.started", #"{"service":"api","version":"42","environment":"prod"}"#, actor: "agent-007"),
-            event("deployment.succeeded", #"{"duration_ms":91000}"#, actor: "agent-007"),
-        ]))
-        for check in 0..<5 {
-            let status = check == 2 ? "degraded" : "healthy"
-            appends.append(StreamAppend(streamID: "health-api", expectedVersion: .any, events: [
-                event("health.checked", #"{"status":"\#(status)","latency_ms":\#(12 + check * 3)}"#, actor: "prober"),
-            ]))
-        }
-        return appends
     }
 
-    private static func id(_ counter: UInt64) -> UUID {
-        UUID(uuidString: String(format: "00000000-0000-4000-8000-%012llx", counter)) ?? UUID()
-    }
 }

@@ -45,14 +45,14 @@ public protocol CommitListener: AnyObject, Sendable {
     func batchCommitted()
     /// The batch was not committed: forget what its commands staged.
     func batchFailed()
-    /// A snapshot of the state as of the last committed batch, to keep behind the log, or
-    /// `nil` to skip this time. Asked on the writer thread after each index checkpoint.
-    func checkpointSnapshot() -> StateSnapshot?
+    /// Snapshots of the state as of the last committed batch, to keep behind the log (none
+    /// to skip this time). Asked on the writer thread after each index checkpoint.
+    func checkpointSnapshots() -> [StateSnapshot]
 }
 
 extension CommitListener {
     /// Never checkpoints.
-    public func checkpointSnapshot() -> StateSnapshot? { nil }
+    public func checkpointSnapshots() -> [StateSnapshot] { [] }
 }
 
 /// State kept beside the log, as of a position: restored at open, then the log after it is replayed.

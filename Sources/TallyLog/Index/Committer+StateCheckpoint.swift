@@ -23,7 +23,12 @@ extension Committer {
     /// between batches). A failure is logged and costs only a longer replay at the next open.
     func writeStateCheckpoint() {
         self.writer.preconditionCurrent()
-        guard let listener = self.listener, var snapshot = listener.checkpointSnapshot() else { return }
+        guard let listener = self.listener else { return }
+        for snapshot in listener.checkpointSnapshots() { self.write(snapshot) }
+    }
+
+    private func write(_ snapshot: StateSnapshot) {
+        var snapshot = snapshot
         snapshot.position = self.state.nextPosition - 1
         let name = snapshot.name
         let bytes = snapshot.bytes

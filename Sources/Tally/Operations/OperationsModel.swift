@@ -1,0 +1,166 @@
+import Foundation
+import TallyChecksum
+import TallyDomain
+import TallyLog
+
+/// The deployments, services and health write model beside the log, decided inside the
+/// group commit like payments. The state is small (one entry per deployment, service and
+/// component), so a batch works on a copy-on-write copy of the committed state.
+///
+/// `pending` is touched only on the writer thread; `committed` under its lock.
+final class OperationsModel: CommitListener, @unchecked Sendable {
+    private let lock = NSLock()
+    private var committed = OperationsState()
+    /// The batch's state: `nil` until the batch's first command changes something.
+    private var pending: OperationsState?
+    private var eventsSinceCheckpoint = 0
+    private var batchEvents = 0
+    let checkpointEventsMin: Int
+
+    static let checkpointName = "operations"
+
+    init(checkpointEventsMin: Int) {
+        self.checkpointEventsMin = checkpointEventsMin
+    }
+
+    func read<T>(_ body: (borrowing OperationsState) -> T) -> T {
+        self.lock.lock()
+        defer { self.lock.unlock() }
+        return body(self.committed)
+    }
+
+    func batchCommitted() {
+        self.eventsSinceCheckpoint += self.batchEvents
+        self.batchEvents = 0
+        guard let pending = self.pending else { return }
+        self.pending = nil
+        self.lock.lock()
+        self.committed = pending
+        self.lock.unlock()
+    }
+
+    func batchFailed() {
+        self.pending = nil
+        self.batchEvents = 0
+    }
+
+    func checkpointSnapshots() -> [StateSnapshot] {
+        guard self.eventsSinceCheckpoint >= self.checkpointEventsMin,
+            let bytes = try? JSONEncoder().encode(OperationsSnapshot(self.read { $0 }))
+        else { return [] }
+        self.eventsSinceCheckpoint = 0
+        return [StateSnapshot(name: Self.checkpointName, bytes: Array(bytes))]
+    }
+
+    /// Decides each command against the batch's state, appends its events and folds them.
+    func execute(_ commands: [OperationsCommand], now: UInt64, append: CommitAppend) -> [OperationsOutcome] {
+        commands.map { command in
+            var state = self.pending ?? self.read { $0 }
+            let outcome = Operations.decide(command, state: state, now: now)
+            guard case .applied(let events) = outcome, !events.isEmpty else { return outcome }
+            switch append(Self.streams(for: events)) {
+            case .success:
+                for event in events {
+                    do { try Operations.evolve(event, state: &state) } catch {
+                        preconditionFailure("a decided event does not evolve: \(error)")
+                    }
+                }
+                self.pending = state
+                self.batchEvents += events.count
+                return outcome
+            case .failure(let error):
+                return .rejected(Rejection(RejectionCode(error.code.rawValue), error.message))
+            }
+        }
+    }
+
+    /// One append per event (each event is its own stream's next version; health checks
+    /// and service events use `any`, deployments expect their exact version).
+    static func streams(for events: [OperationsEvent]) -> [StreamAppend] {
+        events.map { event in
+            let expected: ExpectedVersion
+            switch event {
+            case .deploymentStarted: expected = .noStream
+            default: expected = .any
+            }
+            return StreamAppend(
+                streamID: event.streamID, expectedVersion: expected,
+                events: [ProposedEvent(id: UUID(), type: event.type, payload: event.payload)])
+        }
+    }
+
+    /// Restores the checkpoint, then folds the operations events after it.
+    func replay(_ log: EventLog) throws {
+        var position: UInt64 = 1
+        if let snapshot = try log.stateCheckpoint(named: Self.checkpointName), snapshot.position <= log.headPosition,
+            let decoded = try? JSONDecoder().decode(OperationsSnapshot.self, from: Data(snapshot.bytes)),
+            let state = try? decoded.state()
+        {
+            self.committed = state
+            position = snapshot.position + 1
+        }
+        var state = self.committed
+        while let last = try log.read(fromPosition: position, limit: Limits.readEventsMax).last {
+            for event in try log.read(fromPosition: position, limit: Limits.readEventsMax)
+            where OperationsEvent.isOperationsStream(event.streamID) {
+                do {
+                    try Operations.evolve(try OperationsEvent(type: event.type, payload: event.payload), state: &state)
+                } catch {
+                    throw LogError(
+                        .corruption, "operations event at position \(event.position) does not replay: \(error)",
+                        position: event.position)
+                }
+            }
+            position = last.position + 1
+        }
+        self.lock.lock()
+        self.committed = state
+        self.lock.unlock()
+    }
+}
+
+/// The operations state as JSON: the events that rebuild it (deployments and their
+/// outcomes, replica counts, migrations, last health per component).
+struct OperationsSnapshot: Codable {
+    var events: [[String]]
+
+    init(_ state: OperationsState) {
+        var events: [OperationsEvent] = []
+        for deployment in state.deployments.values {
+            events.append(.deploymentStarted(deployment))
+            switch deployment.state {
+            case .started: break
+            case .succeeded: events.append(.deploymentSucceeded(deployment.id, durationMilliseconds: deployment.durationMilliseconds ?? 0))
+            case .failed: events.append(.deploymentFailed(deployment.id, reason: deployment.failureReason ?? ""))
+            case .rolledBack:
+                if let duration = deployment.durationMilliseconds {
+                    events.append(.deploymentSucceeded(deployment.id, durationMilliseconds: duration))
+                } else {
+                    events.append(.deploymentFailed(deployment.id, reason: deployment.failureReason ?? ""))
+                }
+                events.append(.deploymentRolledBack(deployment.id, toVersion: deployment.rolledBackTo ?? "", reason: ""))
+            }
+        }
+        for (key, replicas) in state.replicas {
+            let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
+            if parts.count == 2, let service = try? DomainID(parts[0], field: "service"),
+                let environment = try? DomainID(parts[1], field: "environment")
+            {
+                events.append(.serviceScaled(service: service, environment: environment, from: 0, to: replicas))
+            }
+        }
+        for (service, migrations) in state.migrations {
+            for migration in migrations { events.append(.migrationApplied(service: service, migration: migration)) }
+        }
+        for check in state.health.values { events.append(.healthChecked(check)) }
+        self.events = events.map { [$0.type, String(decoding: $0.payload, as: UTF8.self)] }
+    }
+
+    func state() throws -> OperationsState {
+        var state = OperationsState()
+        for pair in self.events where pair.count == 2 {
+            try Operations.evolve(try OperationsEvent(type: pair[0], payload: Array(pair[1].utf8)), state: &state)
+        }
+        return state
+    }
+}
