@@ -86,4 +86,27 @@ import Testing
             #expect(try runProcess(self.tally, ["verify"] + data).status == 0)
         }
     }
+
+    @Test func deployAndHealthCommandsPrintCodesAndExitOneOnRejection() async throws {
+        try await withTemporaryDirectory(prefix: "tally-cli-ops") { dir in
+            let data = ["--data", dir.path]
+            #expect(try runProcess(self.tally, ["init"] + data).status == 0)
+            let start = ["deploy", "start", "--id", "api-v1", "--service", "api", "--version", "1", "--environment", "prod", "--actor", "a7"]
+            #expect(try runProcess(self.tally, start + data).status == 0)
+            let again = try runProcess(self.tally, start + data)
+            #expect(again.status == 0 && again.standardOutput.hasPrefix("deployment_exists"))
+            #expect(try runProcess(self.tally, ["deploy", "fail", "--id", "api-v1", "--reason", "boom"] + data).status == 0)
+            let late = try runProcess(self.tally, ["deploy", "succeed", "--id", "api-v1", "--json"] + data)
+            #expect(late.status == 1 && late.standardOutput.contains("\"invalid_transition\""))
+            let missing = try runProcess(self.tally, ["deploy", "succeed", "--id", "nope"] + data)
+            #expect(missing.status == 1 && missing.standardOutput.hasPrefix("deployment_not_found"))
+            let status = try runProcess(self.tally, ["health", "report", "--component", "api", "--status", "sick", "--latency-ms", "3"] + data)
+            #expect(status.status == 1 && status.standardError.contains("invalid_status"))
+            #expect(try runProcess(self.tally, ["health", "report", "--component", "api", "--status", "degraded", "--latency-ms", "840"] + data).status == 0)
+            let health = try runProcess(self.tally, ["health", "--json"] + data)
+            #expect(health.standardOutput.contains("\"degraded\""))
+            let list = try runProcess(self.tally, ["deploy", "list", "--json"] + data)
+            #expect(list.standardOutput.contains("\"failed\""))
+        }
+    }
 }
