@@ -40,7 +40,12 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "TallyDomain", swiftSettings: swiftSettings),
-        .target(name: "Tally", dependencies: ["TallyLog", "TallyDomain"], swiftSettings: swiftSettings),
+        .target(
+            name: "TallyProjections",
+            dependencies: ["TallyLog", "TallyDomain", "TallyLMDB", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "Tally", dependencies: ["TallyLog", "TallyDomain", "TallyProjections"], swiftSettings: swiftSettings),
         .executableTarget(
             name: "TallyCLI",
             dependencies: [
@@ -58,6 +63,11 @@ let package = Package(
         .testTarget(
             name: "TallyLogTests",
             dependencies: ["TallyLog", "TallyLMDB", "TallyChecksum", "TallyTesting"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "TallyProjectionsTests",
+            dependencies: ["TallyProjections", "TallyLog", "Tally", "TallyTesting"],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TallyDomainTests", dependencies: ["TallyDomain"], swiftSettings: swiftSettings),

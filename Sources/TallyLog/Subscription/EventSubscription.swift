@@ -44,6 +44,27 @@ public struct EventSubscription: AsyncSequence, Sendable {
             self.next += 1
             return event
         }
+
+        /// The next events, at least one and at most `max`, in order: waits for the first,
+        /// then takes what is already available. `nil` once the log has closed.
+        public mutating func nextBatch(max limit: Int) async throws -> [RecordedEvent]? {
+            guard let first = try await self.next() else { return nil }
+            var batch = [first]
+            while batch.count < limit {
+                if self.index >= self.buffer.count {
+                    self.buffer = try self.log.read(fromPosition: self.next, limit: Swift.min(Limits.readEventsMax, limit - batch.count))
+                    self.index = 0
+                    if self.buffer.isEmpty { break }
+                }
+                let take = Swift.min(self.buffer.count - self.index, limit - batch.count)
+                let slice = self.buffer[self.index..<(self.index + take)]
+                precondition(slice.first?.position == self.next, "subscription gap")
+                batch.append(contentsOf: slice)
+                self.index += take
+                self.next += UInt64(take)
+            }
+            return batch
+        }
     }
 
     /// Starts iterating.

@@ -1,0 +1,46 @@
+public import TallyLMDB
+public import TallyLog
+
+/// A read model built from the log: a name, a version and an `apply`.
+///
+/// The runtime (``ProjectionWorker``) reads batches after the projection's checkpoint and
+/// calls ``apply(_:in:)`` inside one write transaction of `<data>/views` that also stores
+/// the new checkpoint, so every event takes effect exactly once, across crashes too.
+public protocol Projection: Sendable {
+    /// Unique among the ledger's projections; also the prefix of its databases.
+    var name: String { get }
+    /// Bump it when `apply` changes meaning: the projection is rebuilt from position 1.
+    var version: UInt32 { get }
+    /// The databases it owns in `<data>/views` (cleared on a rebuild).
+    var databases: [String] { get }
+    /// Applies `events` (consecutive positions, in order) within `store`'s transaction.
+    /// Throwing stops the projection at that batch: nothing of it is applied.
+    func apply(_ events: [RecordedEvent], in store: ProjectionStore) throws
+}
+
+/// A projection's window on the `<data>/views` write transaction of one batch; valid only
+/// during ``Projection/apply(_:in:)``.
+public struct ProjectionStore {
+    let transaction: UnsafeMutablePointer<WriteTransaction>
+    let views: ViewStore
+
+    /// The database `name` (one of the projection's ``Projection/databases``).
+    public func database(_ name: String) -> Database { self.views.environment.database(name) }
+
+    /// The value under `key`, or `nil`.
+    public func get(_ database: Database, key: [UInt8]) throws -> [UInt8]? {
+        try key.withUnsafeBytes { key in try self.transaction.pointee.get(database, key: key).map { Array($0) } }
+    }
+
+    /// Stores `value` under `key`.
+    public func put(_ database: Database, key: [UInt8], value: [UInt8]) throws {
+        try key.withUnsafeBytes { key in
+            try value.withUnsafeBytes { value in try self.transaction.pointee.put(database, key: key, value: value, flags: []) }
+        }
+    }
+
+    /// Deletes `key`.
+    public func delete(_ database: Database, key: [UInt8]) throws {
+        _ = try key.withUnsafeBytes { key in try self.transaction.pointee.delete(database, key: key) }
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+public import Logging
+import Synchronization
+public import TallyLMDB
+public import TallyLog
+
+/// Where a projection stands.
+public struct ProjectionStatus: Sendable, Equatable {
+    public var name: String
+    public var version: UInt32
+    /// The last position applied.
+    public var checkpoint: UInt64
+    /// The log head when the status was taken.
+    public var head: UInt64
+    /// Events behind the head.
+    public var lagEvents: UInt64 { self.head > self.checkpoint ? self.head - self.checkpoint : 0 }
+    /// Why it stopped, if `apply` threw (the position is named in the message).
+    public var failure: String?
+}
+
+/// Runs one projection: reads batches after its checkpoint from the log's subscription and
+/// applies each batch together with the new checkpoint in one `<data>/views` transaction.
+///
+/// A version different from the stored one clears the projection's databases and rebuilds
+/// it from position 1 (in place: queries see the rebuild's progress; a shadow rebuild is
+/// not built yet). An `apply` that throws stops the worker with the position in
+/// ``ProjectionStatus/failure``; the event is never skipped.
+public final class ProjectionWorker: Sendable {
+    public let projection: any Projection
+    let log: EventLog
+    let views: ViewStore
+    let logger: Logger
+    private let state = Mutex<(checkpoint: UInt64, failure: String?)>((0, nil))
+
+    /// The most events applied in one transaction.
+    public static let batchEventsMax = 2_000
+
+    public init(projection: any Projection, log: EventLog, views: ViewStore, logger: Logger = Logger(label: "tally.projections")) throws {
+        self.projection = projection
+        self.log = log
+        self.views = views
+        self.logger = logger
+        let stored = try views.checkpoint(of: projection.name)
+        self.state.withLock { $0.checkpoint = stored.version == projection.version ? stored.position : 0 }
+    }
+
+    /// Where it stands now.
+    public var status: ProjectionStatus {
+        let (checkpoint, failure) = self.state.withLock { ($0.checkpoint, $0.failure) }
+        return ProjectionStatus(
+            name: self.projection.name, version: self.projection.version, checkpoint: checkpoint, head: self.log.headPosition,
+            failure: failure)
+    }
+
+    /// Follows the log until the task is cancelled or the log closes. Throws what `apply` threw.
+    public func run() async throws {
+        try await self.prepare()
+        var checkpoint = self.state.withLock { $0.checkpoint }
+        var iterator = self.log.subscribe(fromPosition: checkpoint + 1).makeAsyncIterator()
+        while !Task.isCancelled {
+            guard let batch = try await iterator.nextBatch(max: Self.batchEventsMax) else { return }
+            try await self.apply(batch)
+            checkpoint = batch.last?.position ?? checkpoint
+        }
+    }
+
+    /// Applies everything up to the current head, then returns (for one-shot CLI queries).
+    public func catchUp() async throws {
+        try await self.prepare()
+        while true {
+            let next = self.state.withLock { $0.checkpoint } + 1
+            let batch = try self.log.read(fromPosition: next, limit: Self.batchEventsMax)
+            if batch.isEmpty { return }
+            try await self.apply(batch)
+        }
+    }
+
+    /// Waits until the projection has applied `position` (read your own writes); `false`
+    /// on timeout or when the projection stopped. Checks every 2 ms.
+    public func wait(until position: UInt64, timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let (checkpoint, failure) = self.state.withLock { ($0.checkpoint, $0.failure) }
+            if checkpoint >= position { return true }
+            if failure != nil || ContinuousClock.now >= deadline { return false }
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+    }
+
+    /// A version change: clear the databases and the checkpoint, rebuild from 1.
+    private func prepare() async throws {
+        let stored = try self.views.checkpoint(of: self.projection.name)
+        guard stored.version != self.projection.version else { return }
+        let projection = self.projection
+        let views = self.views
+        try await views.write { txn in
+            for name in projection.databases { try txn.clear(views.environment.database(name)) }
+            try Self.putCheckpoint(&txn, views: views, name: projection.name, position: 0, version: projection.version)
+        }
+        self.state.withLock { $0.checkpoint = 0 }
+        if stored.version != nil {
+            self.logger.notice(
+                "projection version changed; rebuilding from position 1",
+                metadata: ["tally.projection": "\(projection.name)", "tally.version": "\(projection.version)"])
+        }
+    }
+
+    private func apply(_ batch: [RecordedEvent]) async throws {
+        guard let last = batch.last else { return }
+        let projection = self.projection
+        let views = self.views
+        do {
+            try await views.write { txn in
+                try withUnsafeMutablePointer(to: &txn) { pointer in
+                    try projection.apply(batch, in: ProjectionStore(transaction: pointer, views: views))
+                }
+                try Self.putCheckpoint(&txn, views: views, name: projection.name, position: last.position, version: projection.version)
+            }
+        } catch {
+            let message = "projection \(projection.name) stopped at positions \(batch.first?.position ?? 0)...\(last.position): \(error)"
+            self.state.withLock { $0.failure = message }
+            self.logger.error("projection stopped", metadata: ["tally.projection": "\(projection.name)", "tally.error": "\(message)"])
+            throw error
+        }
+        self.state.withLock { $0.checkpoint = last.position }
+    }
+
+    private static func putCheckpoint(_ txn: inout WriteTransaction, views: ViewStore, name: String, position: UInt64, version: UInt32) throws {
+        let value = ViewStore.checkpointValue(position: position, version: version)
+        try Array(name.utf8).withUnsafeBytes { key in
+            try value.withUnsafeBytes { value in try txn.put(views.meta, key: key, value: value, flags: []) }
+        }
+    }
+}
+

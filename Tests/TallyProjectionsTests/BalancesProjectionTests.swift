@@ -1,0 +1,133 @@
+import Foundation
+import Tally
+import TallyProjections
+import TallyTesting
+import Testing
+
+@Suite struct BalancesProjectionTests {
+    /// A mixed payments workload: posted, pending (committed, voided, expired), reversals.
+    private func workload(_ ledger: Ledger, rounds: Range<Int>) async throws {
+        for index in rounds {
+            let wallet = DomainID(stringLiteral: "w\(index % 7)")
+            let other = DomainID(stringLiteral: "w\((index + 3) % 7)")
+            _ = try await ledger.submit(TransferRequest(id: DomainID(stringLiteral: "pay-\(index)"), debitAccount: "treasury", creditAccount: wallet, amount: 100, currency: "APX"))
+            _ = try await ledger.submit(TransferRequest(id: DomainID(stringLiteral: "hold-\(index)"), debitAccount: wallet, creditAccount: other, amount: 30, currency: "APX", timeoutNanoseconds: index % 5 == 0 ? 1 : 3_600_000_000_000))
+            switch index % 3 {
+            case 0: _ = try await ledger.commitPending(DomainID(stringLiteral: "hold-\(index)"), amount: 20)
+            case 1: _ = try await ledger.voidPending(DomainID(stringLiteral: "hold-\(index)"))
+            default: break
+            }
+            if index % 4 == 0 { _ = try await ledger.reverse(DomainID(stringLiteral: "undo-\(index)"), of: DomainID(stringLiteral: "pay-\(index)"), amount: 10) }
+            if index % 10 == 9 { try await ledger.expireDuePending() }
+        }
+    }
+
+    private func expectMatchesWriteModel(_ views: ViewStore, _ ledger: Ledger) throws {
+        for account in ledger.accounts() {
+            let projected = try #require(try views.balance(of: account.id.rawValue), "\(account.id) missing from the projection")
+            #expect(
+                [projected.debitsPosted, projected.creditsPosted, projected.debitsPending, projected.creditsPending]
+                    == [account.debitsPosted, account.creditsPosted, account.debitsPending, account.creditsPending],
+                "\(account.id)")
+        }
+    }
+
+    @Test func equalsTheWriteModelAndAnIndependentFoldAcrossRestart() async throws {
+        try await withTemporaryDirectory { dir in
+            let ledger = try await Ledger.open(at: dir.path, configuration: LogConfiguration(createIfMissing: true), expiryInterval: nil)
+            _ = try await ledger.openAccount(Account(id: "treasury", agent: "ops", currency: "APX"))
+            for index in 0..<7 {
+                _ = try await ledger.openAccount(Account(id: DomainID(stringLiteral: "w\(index)"), agent: "a", currency: "APX", flags: .debitsMustNotExceedCredits))
+            }
+            try await self.workload(ledger, rounds: 0..<40)
+            var views = try ViewStore.open(dataDirectory: dir.path, projections: [BalancesProjection()])
+            try await ProjectionWorker(projection: BalancesProjection(), log: ledger.log, views: views).catchUp()
+            try self.expectMatchesWriteModel(views, ledger)
+            let middle = ledger.log.headPosition
+            views.close()
+
+            // More writes; a new worker resumes from its checkpoint: nothing counted twice.
+            try await self.workload(ledger, rounds: 40..<80)
+            views = try ViewStore.open(dataDirectory: dir.path, projections: [BalancesProjection()])
+            let worker = try ProjectionWorker(projection: BalancesProjection(), log: ledger.log, views: views)
+            #expect(worker.status.checkpoint == middle)
+            try await worker.catchUp()
+            #expect(worker.status.lagEvents == 0)
+            try self.expectMatchesWriteModel(views, ledger)
+
+            // Balance as of a position equals a fold of the log up to it.
+            for probe in [middle / 3, middle, ledger.log.headPosition - 5] {
+                var posted: [String: (debits: UInt64, credits: UInt64)] = [:]
+                var held: [String: (String, String)] = [:]
+                for event in try ledger.log.read(fromPosition: 1, limit: Int(probe)) where PaymentEvent.isPaymentStream(event.streamID) {
+                    switch try PaymentEvent(type: event.type, payload: event.payload) {
+                    case .transferCreated(let transfer) where transfer.kind == .pending:
+                        held[transfer.id.rawValue] = (transfer.debitAccount.rawValue, transfer.creditAccount.rawValue)
+                    case .transferCreated(let transfer):
+                        posted[transfer.debitAccount.rawValue, default: (0, 0)].debits += transfer.amount
+                        posted[transfer.creditAccount.rawValue, default: (0, 0)].credits += transfer.amount
+                    case .transferCommitted(let id, let amount):
+                        if let (debit, credit) = held[id.rawValue] {
+                            posted[debit, default: (0, 0)].debits += amount
+                            posted[credit, default: (0, 0)].credits += amount
+                        }
+                    default: break
+                    }
+                }
+                for (account, expected) in posted {
+                    let line = try #require(try views.statementLine(of: account, atPosition: probe))
+                    #expect(line.debitsPosted == expected.debits && line.creditsPosted == expected.credits, "\(account) at \(probe)")
+                }
+            }
+            let lines = try views.statement(of: "w1", limit: 1_000)
+            #expect(!lines.isEmpty && lines.map(\.position) == lines.map(\.position).sorted())
+            views.close()
+            await ledger.close()
+        }
+    }
+
+    @Test func followsTheLogLiveAndQueriesCanWaitForAPosition() async throws {
+        try await withTemporaryDirectory { dir in
+            let ledger = try await Ledger.open(at: dir.path, configuration: LogConfiguration(createIfMissing: true), expiryInterval: nil)
+            let views = try ViewStore.open(dataDirectory: dir.path, projections: [BalancesProjection()])
+            let worker = try ProjectionWorker(projection: BalancesProjection(), log: ledger.log, views: views)
+            let running = Task { try await worker.run() }
+            _ = try await ledger.openAccount(Account(id: "treasury", agent: "ops", currency: "APX"))
+            _ = try await ledger.openAccount(Account(id: "w0", agent: "a", currency: "APX"))
+            for index in 0..<50 {
+                _ = try await ledger.submit(TransferRequest(id: DomainID(stringLiteral: "p\(index)"), debitAccount: "treasury", creditAccount: "w0", amount: 2, currency: "APX"))
+            }
+            #expect(await worker.wait(until: ledger.log.headPosition, timeout: .seconds(10)))
+            #expect(try views.balance(of: "w0")?.creditsPosted == 100)
+            running.cancel()
+            _ = try? await running.value
+            views.close()
+            await ledger.close()
+        }
+    }
+
+    @Test func anApplyThatThrowsStopsTheProjectionAndNamesThePosition() async throws {
+        struct Failing: Projection {
+            let name = "failing"
+            let version: UInt32 = 1
+            let databases = ["failing.state"]
+            func apply(_ events: [RecordedEvent], in store: ProjectionStore) throws {
+                for event in events where event.type == "poison.pill" {
+                    throw ProjectionError(position: event.position, message: "cannot digest \(event.type)")
+                }
+            }
+        }
+        try await withTemporaryDirectory { dir in
+            let ledger = try await Ledger.open(at: dir.path, configuration: LogConfiguration(createIfMissing: true), expiryInterval: nil)
+            _ = try await ledger.log.append(to: "misc-1", events: [ProposedEvent(type: "fine.event", payload: Array("{}".utf8))])
+            _ = try await ledger.log.append(to: "misc-1", events: [ProposedEvent(type: "poison.pill", payload: Array("{}".utf8))])
+            let views = try ViewStore.open(dataDirectory: dir.path, projections: [Failing()])
+            let worker = try ProjectionWorker(projection: Failing(), log: ledger.log, views: views)
+            await #expect(throws: ProjectionError.self) { try await worker.catchUp() }
+            #expect(worker.status.failure?.contains("position 2") == true, "\(worker.status)")
+            #expect(worker.status.checkpoint == 0, "the failing batch must not be applied")
+            views.close()
+            await ledger.close()
+        }
+    }
+}
