@@ -18,7 +18,8 @@ struct TallyCommand: AsyncParsableCommand {
             """,
         subcommands: [
             InitCommand.self, AppendCommand.self, ReadCommand.self, TailCommand.self, VerifyCommand.self,
-            StatsCommand.self, AccountsCommand.self, TransferCommand.self, DeployCommand.self, HealthCommand.self,
+            StatsCommand.self, AccountsCommand.self, TransferCommand.self, BalanceCommand.self, StatementCommand.self,
+            DeployCommand.self, HealthCommand.self, ProjectionsCommand.self,
             DemoCommand.self, BenchCommand.self,
         ]
     )

@@ -109,4 +109,21 @@ import Testing
             #expect(list.standardOutput.contains("\"failed\""))
         }
     }
+
+    @Test func balanceStatementAndProjectionsReadTheBalancesProjection() async throws {
+        try await withTemporaryDirectory(prefix: "tally-cli-views") { dir in
+            let data = ["--data", dir.path]
+            #expect(try runProcess(self.tally, ["demo"] + data).status == 0)
+            let now = try runProcess(self.tally, ["balance", "--account", "wallet-agent-003", "--json"] + data)
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(now.standardOutput.utf8)) as? [String: Any])
+            #expect(object["balance"] as? String == "5000")
+            let before = try runProcess(self.tally, ["balance", "--account", "wallet-agent-003", "--at", "1", "--json"] + data)
+            #expect(before.standardOutput.contains("\"balance\":\"0\""))
+            let statement = try runProcess(self.tally, ["statement", "--account", "treasury", "--json"] + data)
+            #expect(statement.standardOutput.split(separator: "\n").count == 12)
+            let projections = try runProcess(self.tally, ["projections", "--json"] + data)
+            #expect(projections.standardOutput.contains("\"lag_events\":0"))
+            #expect(try runProcess(self.tally, ["balance", "--account", "nope"] + data).status == 1)
+        }
+    }
 }

@@ -1,0 +1,26 @@
+@_exported public import TallyProjections
+
+extension Ledger {
+    /// The built-in projections, in the order their workers start.
+    public static var builtInProjections: [any Projection] { [BalancesProjection()] }
+
+    /// Opens `<data>/views` of this ledger and brings every built-in projection up to the
+    /// current head (for one-shot queries; a server runs the workers continuously).
+    ///
+    /// - Returns: the views (close them when done) and each projection's status.
+    public func catchUpProjections() async throws -> (views: ViewStore, status: [ProjectionStatus]) {
+        let views = try ViewStore.open(dataDirectory: self.log.directory, projections: Self.builtInProjections)
+        do {
+            var status: [ProjectionStatus] = []
+            for projection in Self.builtInProjections {
+                let worker = try ProjectionWorker(projection: projection, log: self.log, views: views)
+                try await worker.catchUp()
+                status.append(worker.status)
+            }
+            return (views, status)
+        } catch {
+            views.close()
+            throw error
+        }
+    }
+}
