@@ -33,7 +33,7 @@ public final class ProjectionWorker: Sendable {
     private let state = Mutex<(checkpoint: UInt64, failure: String?)>((0, nil))
 
     /// The most events applied in one transaction.
-    public static let batchEventsMax = 2_000
+    public static let batchEventsMax = 10_000
 
     public init(projection: any Projection, log: EventLog, views: ViewStore, logger: Logger = Logger(label: "tally.projections")) throws {
         self.projection = projection

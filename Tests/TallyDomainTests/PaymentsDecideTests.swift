@@ -100,3 +100,16 @@ import Testing
         #expect(throws: Rejection.self) { try PaymentsState(snapshot: [9] + bytes.dropFirst()) }
     }
 }
+
+@Suite struct FlatJSONTests {
+    @Test func readsWhatTheWriterWritesAndFallsBackForOtherJSON() throws {
+        #expect(FlatJSON.parse(Array(#"{"a":"x\"y\\z\u000a","b":["p","q"],"c":null}"#.utf8))
+            == ["a": .string("x\"y\\z\n"), "b": .strings(["p", "q"]), "c": .null])
+        #expect(FlatJSON.parse(Array(#"{ "a": "x" }"#.utf8)) == nil)
+        #expect(FlatJSON.parse(Array(#"{"a":1}"#.utf8)) == nil)
+        #expect(FlatJSON.parse(Array(#"{"a":"x"} "#.utf8)) == nil)
+        // Hand-written JSON still decodes (through Foundation).
+        let spaced = Array(#"{ "account": "w", "agent": "g", "currency": "APX", "flags": [] }"#.utf8)
+        #expect(try PaymentEvent(type: "account.opened", payload: spaced) == .accountOpened(Account(id: "w", agent: "g", currency: "APX")))
+    }
+}

@@ -18,10 +18,12 @@ struct BenchCommand: AsyncParsableCommand {
               payroll   one linked batch from one treasury to 10,000 agent wallets
               hot       --clients tasks each posting single transfers from one shared
                         treasury (the hot account) to random wallets
+              replay    rebuild the balances projection from the whole log (after the
+                        other workloads; alone it first posts --events transfers)
             Compare with the raw LMDB limits measured in the same run (see docs/benchmarks.md).
             """)
 
-    @Argument(help: "batch, single, scan, transfers, payroll, hot or all.") var workloads: [String] = ["all"]
+    @Argument(help: "batch, single, scan, transfers, payroll, hot, replay or all.") var workloads: [String] = ["all"]
     @Option(help: "Events for the batch workload.") var events = 200_000
     @Option(help: "Events per append in the batch workload.") var batch = 1_000
     @Option(help: "Events per client in the single workload.") var singleEvents = 2_000
@@ -30,7 +32,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON lines.") var json = false
 
     func run() async throws {
-        let selected = Set(self.workloads.contains("all") ? ["batch", "single", "scan", "transfers", "payroll", "hot"] : self.workloads)
+        let selected = Set(self.workloads.contains("all") ? ["batch", "single", "scan", "transfers", "payroll", "hot", "replay"] : self.workloads)
         let root = "\(self.directory)/tally-bench-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: root) }
         let ledger = try await Ledger.open(at: root, configuration: LogConfiguration(createIfMissing: true))
@@ -95,6 +97,21 @@ struct BenchCommand: AsyncParsableCommand {
         }
         if selected.contains("hot") {
             try await self.hot(ledger)
+        }
+        if selected.contains("replay") {
+            if selected == ["replay"] {
+                try await self.openBenchAccounts(ledger)
+                try await self.transfers(ledger)
+            }
+            let views = try ViewStore.open(dataDirectory: root, projections: [BalancesProjection()])
+            let worker = try ProjectionWorker(projection: BalancesProjection(), log: ledger.log, views: views)
+            let start = ContinuousClock.now
+            try await worker.catchUp()
+            let elapsed = seconds(since: start)
+            views.close()
+            let events = worker.status.checkpoint
+            self.report(["workload": "replay", "projection": "balances", "events": events, "seconds": elapsed,
+                         "events_per_second": Double(events) / elapsed])
         }
         await ledger.close()
     }

@@ -3,9 +3,17 @@ import Foundation
 /// Reads the fields of one flat JSON object, with errors that name the field.
 struct JSONFields {
     private let object: [String: Any]
+    private let flat: [String: FlatJSON.Value]?
     private let type: String
 
     init(_ bytes: [UInt8], type: String) throws(Rejection) {
+        self.type = type
+        if let flat = FlatJSON.parse(bytes) {
+            self.flat = flat
+            self.object = [:]
+            return
+        }
+        self.flat = nil
         guard
             let parsed = try? JSONSerialization.jsonObject(with: Data(bytes)),
             let object = parsed as? [String: Any]
@@ -13,10 +21,16 @@ struct JSONFields {
             throw Rejection(.invalidField, "the payload of a \(type) event is not a JSON object")
         }
         self.object = object
-        self.type = type
     }
 
     func optionalString(_ key: String) throws(Rejection) -> String? {
+        if let flat = self.flat {
+            switch flat[key] {
+            case nil, .null: return nil
+            case .string(let value): return value
+            case .strings: throw self.bad(key, "a string")
+            }
+        }
         guard let value = self.object[key], !(value is NSNull) else { return nil }
         guard let string = value as? String else { throw self.bad(key, "a string") }
         return string
@@ -48,6 +62,13 @@ struct JSONFields {
     }
 
     func strings(_ key: String) throws(Rejection) -> [String] {
+        if let flat = self.flat {
+            switch flat[key] {
+            case nil, .null: return []
+            case .strings(let values): return values
+            case .string: throw self.bad(key, "a list of strings")
+            }
+        }
         guard let value = self.object[key] else { return [] }
         guard let strings = value as? [String] else { throw self.bad(key, "a list of strings") }
         return strings

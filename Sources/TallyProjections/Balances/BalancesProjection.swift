@@ -20,6 +20,8 @@ public struct BalancesProjection: Projection {
         let accounts = store.database("balances.accounts")
         let statements = store.database("balances.statements")
         let pending = store.database("balances.pending")
+        // Accounts touched by the batch are read once and written once, at the end.
+        var cache = Cache(store: store, accounts: accounts)
         for event in events where PaymentEvent.isPaymentStream(event.streamID) {
             let decoded: PaymentEvent
             do { decoded = try PaymentEvent(type: event.type, payload: event.payload) } catch {
@@ -27,44 +29,60 @@ public struct BalancesProjection: Projection {
             }
             switch decoded {
             case .accountOpened(let account):
-                try store.put(accounts, key: Array(account.id.rawValue.utf8), value: AccountBalance(currency: account.currency.rawValue).encoded)
+                cache.balances[account.id.rawValue] = AccountBalance(currency: account.currency.rawValue)
             case .accountClosed:
                 break
             case .transferCreated(let transfer) where transfer.kind == .pending:
-                try self.update(transfer.debitAccount, store, accounts, event) { $0.debitsPending += transfer.amount }
-                try self.update(transfer.creditAccount, store, accounts, event) { $0.creditsPending += transfer.amount }
+                _ = try cache.update(transfer.debitAccount, event) { $0.debitsPending &+= transfer.amount }
+                _ = try cache.update(transfer.creditAccount, event) { $0.creditsPending &+= transfer.amount }
                 var value = Array(transfer.debitAccount.rawValue.utf8) + [0] + Array(transfer.creditAccount.rawValue.utf8) + [0]
                 withUnsafeBytes(of: transfer.amount.littleEndian) { value.append(contentsOf: $0) }
                 try store.put(pending, key: Array(transfer.id.rawValue.utf8), value: value)
             case .transferCreated(let transfer):
-                try self.post(transfer.id, debit: transfer.debitAccount, credit: transfer.creditAccount, amount: transfer.amount, event, store, accounts, statements)
+                try self.post(transfer.id, debit: transfer.debitAccount, credit: transfer.creditAccount, amount: transfer.amount, event, store, &cache, statements)
             case .transferCommitted(let id, let amount):
-                let held = try self.release(id, event, store, accounts, pending)
-                try self.post(id, debit: held.debit, credit: held.credit, amount: amount, event, store, accounts, statements)
+                let held = try self.release(id, event, store, &cache, pending)
+                try self.post(id, debit: held.debit, credit: held.credit, amount: amount, event, store, &cache, statements)
             case .transferVoided(let id), .transferExpired(let id):
-                _ = try self.release(id, event, store, accounts, pending)
+                _ = try self.release(id, event, store, &cache, pending)
+            }
+        }
+        try cache.flush()
+    }
+
+    /// The batch's view of `balances.accounts`.
+    private struct Cache {
+        let store: ProjectionStore
+        let accounts: Database
+        var balances: [String: AccountBalance] = [:]
+
+        mutating func update(_ id: DomainID, _ event: RecordedEvent, _ change: (inout AccountBalance) -> Void) throws -> AccountBalance {
+            var balance: AccountBalance
+            if let cached = self.balances[id.rawValue] {
+                balance = cached
+            } else if let bytes = try self.store.get(self.accounts, key: Array(id.rawValue.utf8)), let stored = AccountBalance(bytes) {
+                balance = stored
+            } else {
+                throw ProjectionError(position: event.position, message: "account \(id) is unknown to the balances projection")
+            }
+            change(&balance)
+            self.balances[id.rawValue] = balance
+            return balance
+        }
+
+        func flush() throws {
+            for (id, balance) in self.balances.sorted(by: { $0.key < $1.key }) {
+                try self.store.put(self.accounts, key: Array(id.utf8), value: balance.encoded)
             }
         }
     }
 
-    private func update(
-        _ id: DomainID, _ store: ProjectionStore, _ accounts: Database, _ event: RecordedEvent, _ change: (inout AccountBalance) -> Void
-    ) throws -> AccountBalance {
-        let key = Array(id.rawValue.utf8)
-        guard let bytes = try store.get(accounts, key: key), var balance = AccountBalance(bytes) else {
-            throw ProjectionError(position: event.position, message: "account \(id) is unknown to the balances projection")
-        }
-        change(&balance)
-        try store.put(accounts, key: key, value: balance.encoded)
-        return balance
-    }
-
     private func post(
         _ transfer: DomainID, debit: DomainID, credit: DomainID, amount: UInt64, _ event: RecordedEvent, _ store: ProjectionStore,
-        _ accounts: Database, _ statements: Database
+        _ cache: inout Cache, _ statements: Database
     ) throws {
         for (account, isDebit) in [(debit, true), (credit, false)] {
-            let balance = try self.update(account, store, accounts, event) { balance in
+            let balance = try cache.update(account, event) { balance in
                 if isDebit { balance.debitsPosted &+= amount } else { balance.creditsPosted &+= amount }
             }
             let line = StatementLine(
@@ -75,7 +93,7 @@ public struct BalancesProjection: Projection {
     }
 
     private func release(
-        _ id: DomainID, _ event: RecordedEvent, _ store: ProjectionStore, _ accounts: Database, _ pending: Database
+        _ id: DomainID, _ event: RecordedEvent, _ store: ProjectionStore, _ cache: inout Cache, _ pending: Database
     ) throws -> (debit: DomainID, credit: DomainID) {
         let key = Array(id.rawValue.utf8)
         guard let value = try store.get(pending, key: key), value.count > 10 else {
@@ -86,8 +104,8 @@ public struct BalancesProjection: Projection {
             let credit = try? DomainID(String(decoding: parts[1], as: UTF8.self), field: "credit")
         else { throw ProjectionError(position: event.position, message: "pending transfer \(id) is malformed in the view") }
         let amount = value.suffix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self).littleEndian }
-        _ = try self.update(debit, store, accounts, event) { $0.debitsPending &-= amount }
-        _ = try self.update(credit, store, accounts, event) { $0.creditsPending &-= amount }
+        _ = try cache.update(debit, event) { $0.debitsPending &-= amount }
+        _ = try cache.update(credit, event) { $0.creditsPending &-= amount }
         try store.delete(pending, key: key)
         return (debit, credit)
     }
