@@ -8,7 +8,9 @@ import Tally
 /// Usage: `TallyCrashChild DATA_DIR TASKS STREAMS [transfers]`. Runs until killed. The
 /// payload of each event is `{"id":"<event id>"}`, so the parent can check it byte for byte.
 ///
-/// With `transfers`, the tasks post transfers instead (see ``transfers(_:tasks:accounts:)``).
+/// With `transfers`, the tasks post transfers instead (see ``transfers(_:tasks:accounts:)``);
+/// with `project`, it brings the balances projection up to the head of an existing log, in
+/// small batches, printing `AT <checkpoint>` after each (the kill test for projections).
 @main
 enum CrashChild {
     static func main() async throws {
@@ -16,6 +18,10 @@ enum CrashChild {
         guard arguments.count >= 4, let tasks = Int(arguments[2]), let streams = Int(arguments[3]) else {
             FileHandle.standardError.write(Data("usage: TallyCrashChild DATA_DIR TASKS STREAMS [transfers]\n".utf8))
             exit(2)
+        }
+        if arguments.count > 4 && arguments[4] == "project" {
+            try await self.project(arguments[1])
+            return
         }
         let ledger = try await Ledger.open(
             at: arguments[1], configuration: LogConfiguration(tailEventsMax: 500, createIfMissing: true))
@@ -84,5 +90,18 @@ enum CrashChild {
             }
             try await group.waitForAll()
         }
+    }
+
+    static func project(_ directory: String) async throws {
+        let log = try await EventLog.open(at: directory, configuration: LogConfiguration(readOnly: true))
+        let views = try ViewStore.open(dataDirectory: directory, projections: [BalancesProjection()])
+        let worker = try ProjectionWorker(projection: BalancesProjection(), log: log, views: views)
+        let output = FileHandle.standardOutput
+        try await worker.catchUp(batchEventsMax: 200) { checkpoint in
+            output.write(Data("AT \(checkpoint)\n".utf8))
+        }
+        output.write(Data("DONE\n".utf8))
+        views.close()
+        await log.close()
     }
 }

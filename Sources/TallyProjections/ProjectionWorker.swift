@@ -64,14 +64,16 @@ public final class ProjectionWorker: Sendable {
         }
     }
 
-    /// Applies everything up to the current head, then returns (for one-shot CLI queries).
-    public func catchUp() async throws {
+    /// Applies everything up to the current head, then returns (for one-shot CLI queries);
+    /// `applied` hears each new checkpoint.
+    public func catchUp(batchEventsMax: Int = ProjectionWorker.batchEventsMax, applied: (UInt64) -> Void = { _ in }) async throws {
         try await self.prepare()
         while true {
             let next = self.state.withLock { $0.checkpoint } + 1
-            let batch = try self.log.read(fromPosition: next, limit: Self.batchEventsMax)
-            if batch.isEmpty { return }
+            let batch = try self.log.read(fromPosition: next, limit: batchEventsMax)
+            guard let last = batch.last else { return }
             try await self.apply(batch)
+            applied(last.position)
         }
     }
 

@@ -131,3 +131,64 @@ import Testing
         }
     }
 }
+
+/// A real process applying the balances projection is killed with SIGKILL at random
+/// moments; each restart resumes from its checkpoint, and the end result equals the write
+/// model: nothing counted twice, nothing missed.
+@Suite struct ProjectionCrashTests {
+    @Test func killedWhileApplyingNothingIsCountedTwiceOrMissed() async throws {
+        try await withTemporaryDirectory(prefix: "tally-proj-crash") { dir in
+            let ledger = try await Ledger.open(at: dir.path, configuration: LogConfiguration(createIfMissing: true), expiryInterval: nil)
+            _ = try await ledger.openAccount(Account(id: "treasury", agent: "ops", currency: "APX"))
+            for index in 0..<20 { _ = try await ledger.openAccount(Account(id: DomainID(stringLiteral: "w\(index)"), agent: "a", currency: "APX")) }
+            for chunk in 0..<10 {
+                let requests = (0..<1_000).map { index in
+                    TransferRequest(
+                        id: DomainID(stringLiteral: "t\(chunk)-\(index)"), debitAccount: "treasury",
+                        creditAccount: DomainID(stringLiteral: "w\(index % 20)"), amount: UInt64(1 + index % 7), currency: "APX")
+                }
+                _ = try await ledger.submit(requests)
+            }
+            let expected = ledger.accounts()
+            let head = ledger.log.headPosition
+            await ledger.close()
+
+            var lastCheckpoint: UInt64 = 0
+            var kills = 0
+            for _ in 0..<12 {
+                let child = Process()
+                child.executableURL = URL(fileURLWithPath: BuiltProducts.executable("TallyCrashChild"))
+                child.arguments = [dir.path, "0", "0", "project"]
+                let out = Pipe()
+                child.standardOutput = out
+                child.standardError = FileHandle.nullDevice
+                try child.run()
+                usleep(UInt32.random(in: 5_000...60_000))
+                kill(child.processIdentifier, SIGKILL)
+                let lines = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: "\n")
+                child.waitUntilExit()
+                if child.terminationReason == .uncaughtSignal { kills += 1 }
+                let seen = lines.compactMap { $0.hasPrefix("AT ") ? UInt64($0.dropFirst(3)) : nil }
+                #expect(seen == seen.sorted(), "checkpoints move forward")
+                if let first = seen.first { #expect(first > lastCheckpoint, "a restart resumes after its checkpoint") }
+                lastCheckpoint = max(lastCheckpoint, seen.last ?? lastCheckpoint)
+                if lines.contains("DONE") { break }
+            }
+            #expect(kills > 0, "no kill landed while applying")
+
+            let reopened = try await Ledger.open(at: dir.path, expiryInterval: nil)
+            let (views, status) = try await reopened.catchUpProjections()
+            #expect(status.first?.checkpoint == head)
+            for account in expected {
+                let projected = try #require(try views.balance(of: account.id.rawValue))
+                #expect(projected.debitsPosted == account.debitsPosted && projected.creditsPosted == account.creditsPosted, "\(account.id)")
+            }
+            // One statement line per posting: 2 per transfer, none repeated.
+            var lines = 0
+            for account in expected { lines += try views.statement(of: account.id.rawValue, limit: 100_000).count }
+            #expect(lines == 2 * 10_000)
+            views.close()
+            await reopened.close()
+        }
+    }
+}
