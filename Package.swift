@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
     ],
     targets: [
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
@@ -42,7 +43,10 @@ let package = Package(
         .target(name: "TallyDomain", swiftSettings: swiftSettings),
         .target(
             name: "TallyProjections",
-            dependencies: ["TallyLog", "TallyDomain", "TallyLMDB", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "TallyLog", "TallyDomain", "TallyLMDB", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(name: "Tally", dependencies: ["TallyLog", "TallyDomain", "TallyProjections"], swiftSettings: swiftSettings),
@@ -67,7 +71,11 @@ let package = Package(
         ),
         .testTarget(
             name: "TallyProjectionsTests",
-            dependencies: ["TallyProjections", "TallyLog", "Tally", "TallyTesting"],
+            dependencies: [
+                "TallyProjections", "TallyLog", "Tally", "TallyTesting",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TallyDomainTests", dependencies: ["TallyDomain"], swiftSettings: swiftSettings),

@@ -1,5 +1,6 @@
 import Foundation
 public import Logging
+public import ServiceLifecycle
 import Synchronization
 public import TallyLMDB
 public import TallyLog
@@ -25,7 +26,7 @@ public struct ProjectionStatus: Sendable, Equatable {
 /// it from position 1 (in place: queries see the rebuild's progress; a shadow rebuild is
 /// not built yet). An `apply` that throws stops the worker with the position in
 /// ``ProjectionStatus/failure``; the event is never skipped.
-public final class ProjectionWorker: Sendable {
+public final class ProjectionWorker: Service, Sendable {
     public let projection: any Projection
     let log: EventLog
     let views: ViewStore
@@ -52,8 +53,17 @@ public final class ProjectionWorker: Sendable {
             failure: failure)
     }
 
-    /// Follows the log until the task is cancelled or the log closes. Throws what `apply` threw.
+    /// Follows the log until a graceful shutdown (ServiceLifecycle), cancellation or the log
+    /// closes; a batch being applied finishes first. Throws what `apply` threw.
     public func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown { try await self.follow() }
+        } catch is CancellationError {
+            // Shutdown: the last batch committed with its checkpoint; nothing to undo.
+        }
+    }
+
+    private func follow() async throws {
         try await self.prepare()
         var checkpoint = self.state.withLock { $0.checkpoint }
         var iterator = self.log.subscribe(fromPosition: checkpoint + 1).makeAsyncIterator()

@@ -14,7 +14,7 @@ import Testing
         "TallyChecksum": ["CXXHash", "Crypto"],
         "TallyLog": ["TallyLMDB", "TallyChecksum", "Logging"],
         "TallyDomain": [],
-        "TallyProjections": ["TallyLog", "TallyDomain", "TallyLMDB", "Logging"],
+        "TallyProjections": ["TallyLog", "TallyDomain", "TallyLMDB", "Logging", "ServiceLifecycle"],
         "Tally": ["TallyLog", "TallyDomain", "TallyProjections", "TallyChecksum", "Logging"],
         "TallyCLI": ["Tally", "TallyDomain", "ArgumentParser"],
         "TallyCrashChild": ["Tally"],

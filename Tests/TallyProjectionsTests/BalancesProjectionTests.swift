@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import ServiceLifecycle
 import Tally
 import TallyProjections
 import TallyTesting
@@ -189,6 +191,28 @@ import Testing
             #expect(lines == 2 * 10_000)
             views.close()
             await reopened.close()
+        }
+    }
+}
+
+@Suite struct ProjectionServiceTests {
+    @Test func runsInAServiceGroupAndStopsOnGracefulShutdownWithItsCheckpointKept() async throws {
+        try await withTemporaryDirectory { dir in
+            let ledger = try await Ledger.open(at: dir.path, configuration: LogConfiguration(createIfMissing: true), expiryInterval: nil)
+            _ = try await ledger.openAccount(Account(id: "treasury", agent: "ops", currency: "APX"))
+            _ = try await ledger.openAccount(Account(id: "w0", agent: "a", currency: "APX"))
+            let views = try ViewStore.open(dataDirectory: dir.path, projections: [BalancesProjection()])
+            let worker = try ProjectionWorker(projection: BalancesProjection(), log: ledger.log, views: views)
+            let group = ServiceGroup(configuration: ServiceGroupConfiguration(services: [worker], logger: Logger(label: "test")))
+            let running = Task { try await group.run() }
+            _ = try await ledger.submit(TransferRequest(id: "p1", debitAccount: "treasury", creditAccount: "w0", amount: 7, currency: "APX"))
+            #expect(await worker.wait(until: ledger.log.headPosition, timeout: .seconds(10)))
+            await group.triggerGracefulShutdown()
+            try await running.value
+            #expect(try views.checkpoint(of: "balances").position == ledger.log.headPosition)
+            #expect(try views.balance(of: "w0")?.creditsPosted == 7)
+            views.close()
+            await ledger.close()
         }
     }
 }
