@@ -216,3 +216,59 @@ import Testing
         }
     }
 }
+
+@Suite struct HealthProjectionTests {
+    @Test func statusIncidentsAndUptimeEqualAFoldOfTheLog() async throws {
+        try await withTemporaryDirectory { dir in
+            let ledger = try await Ledger.open(at: dir.path, configuration: LogConfiguration(createIfMissing: true), expiryInterval: nil)
+            var random = SystemRandomNumberGenerator()
+            for _ in 0..<300 {
+                let component = DomainID(stringLiteral: "c\(Int.random(in: 0..<3, using: &random))")
+                let roll = Int.random(in: 0..<10, using: &random)
+                let status: HealthStatus = roll < 6 ? .healthy : roll < 8 ? .degraded : .unhealthy
+                _ = try await ledger.execute(.reportHealth(HealthCheck(component: component, status: status, latencyMilliseconds: 5)))
+            }
+            let views = try ViewStore.open(dataDirectory: dir.path, projections: [HealthProjection()])
+            try await ProjectionWorker(projection: HealthProjection(), log: ledger.log, views: views).catchUp()
+            // The fold, written plainly: per component, the checks in order.
+            var checks: [String: [(time: UInt64, status: HealthStatus)]] = [:]
+            for event in try ledger.log.read(fromPosition: 1, limit: 10_000) where event.type == "health.checked" {
+                guard case .healthChecked(let check) = try OperationsEvent(type: event.type, payload: event.payload) else { continue }
+                checks[check.component.rawValue, default: []].append((event.recordedAtNanoseconds, check.status))
+            }
+            let components = try views.components()
+            #expect(components.map(\.name) == checks.keys.sorted())
+            for (name, health) in components {
+                let list = try #require(checks[name])
+                #expect(health.status == list.last?.status)
+                // Since: the time of the first check of the final run of equal statuses.
+                var since = list.last?.time ?? 0
+                for check in list.reversed() where check.status == health.status { since = check.time }
+                if let lastDifferent = list.lastIndex(where: { $0.status != health.status }) { since = list[lastDifferent + 1].time }
+                #expect(health.since == since, "\(name)")
+                // Incidents: maximal runs of non-healthy checks, each ended by the next healthy check.
+                var expected: [(start: UInt64, end: UInt64?)] = []
+                for check in list {
+                    if check.status != .healthy, expected.last.map({ $0.end != nil }) ?? true { expected.append((check.time, nil)) }
+                    if check.status == .healthy, let open = expected.last, open.end == nil { expected[expected.count - 1].end = check.time }
+                }
+                let incidents = try views.incidents(of: name)
+                #expect(incidents.map(\.start) == expected.map(\.start) && incidents.map(\.end) == expected.map(\.end), "\(name)")
+                // Uptime over everything since the first check.
+                let now = (list.last?.time ?? 0) + 1_000
+                var healthy: UInt64 = 0
+                for (index, check) in list.enumerated() where check.status == .healthy {
+                    var next = now
+                    for later in list[(index + 1)...] where later.status != .healthy { next = later.time; break }
+                    if index > 0 && list[index - 1].status == .healthy { continue }
+                    healthy += next - check.time
+                }
+                let uptime = try #require(try views.uptime(of: name, window: .seconds(86_400), now: now))
+                let first = try #require(list.first?.time)
+                #expect(abs(uptime - Double(healthy) / Double(now - first)) < 1e-9, "\(name)")
+            }
+            views.close()
+            await ledger.close()
+        }
+    }
+}

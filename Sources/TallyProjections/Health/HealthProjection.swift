@@ -1,0 +1,193 @@
+import Foundation
+public import TallyDomain
+public import TallyLMDB
+public import TallyLog
+
+/// Health: each component's current status and since when, its status transitions, and
+/// incidents (spans of degraded or unhealthy), from `health.checked` events.
+///
+/// Databases: `health.components` (component → ``ComponentHealth``), `health.transitions`
+/// (component ‖ 0x00 ‖ time u64 BE → status u8: every change of status), `health.incidents`
+/// (component ‖ 0x00 ‖ start u64 BE → end u64 LE (0 while open) ‖ worst status u8). Times are
+/// the events' recorded-at, nanoseconds since 1970.
+public struct HealthProjection: Projection {
+    public let name = "health"
+    public let version: UInt32 = 1
+    public let databases = ["health.components", "health.transitions", "health.incidents"]
+
+    public init() {}
+
+    public func apply(_ events: [RecordedEvent], in store: ProjectionStore) throws {
+        let components = store.database("health.components")
+        let transitions = store.database("health.transitions")
+        let incidents = store.database("health.incidents")
+        for event in events where event.type == "health.checked" && event.streamID.hasPrefix("health-") {
+            guard case .healthChecked(let check) = try? OperationsEvent(type: event.type, payload: event.payload) else {
+                throw ProjectionError(position: event.position, message: "health.checked does not decode")
+            }
+            let key = Array(check.component.rawValue.utf8)
+            let time = event.recordedAtNanoseconds
+            var current = try store.get(components, key: key).flatMap(ComponentHealth.init) ?? ComponentHealth(status: check.status, since: time)
+            let isNew = try store.get(components, key: key) == nil
+            if isNew || current.status != check.status {
+                try store.put(transitions, key: Self.timeKey(key, time), value: [ComponentHealth.code(check.status)])
+                if !isNew { current.since = time }
+            }
+            let healthy = check.status == .healthy
+            if !healthy && current.incidentStart == 0 {
+                current.incidentStart = time
+                current.incidentWorst = check.status
+            } else if !healthy, check.status == .unhealthy {
+                current.incidentWorst = .unhealthy
+            }
+            if current.incidentStart != 0 {
+                var value = withUnsafeBytes(of: (healthy ? time : 0).littleEndian) { Array($0) }
+                value.append(ComponentHealth.code(current.incidentWorst))
+                try store.put(incidents, key: Self.timeKey(key, current.incidentStart), value: value)
+                if healthy { current.incidentStart = 0 }
+            }
+            current.status = check.status
+            current.lastCheck = time
+            current.lastLatencyMilliseconds = check.latencyMilliseconds
+            try store.put(components, key: key, value: current.encoded)
+        }
+    }
+
+    static func timeKey(_ component: [UInt8], _ time: UInt64) -> [UInt8] {
+        var key = component
+        key.append(0)
+        withUnsafeBytes(of: time.bigEndian) { key.append(contentsOf: $0) }
+        return key
+    }
+}
+
+/// A component's health as the projection keeps it.
+public struct ComponentHealth: Sendable, Equatable {
+    public var status: HealthStatus
+    /// Since when it has had this status.
+    public var since: UInt64
+    public var lastCheck: UInt64 = 0
+    public var lastLatencyMilliseconds: UInt64 = 0
+    /// Start of the open incident, 0 if none.
+    public var incidentStart: UInt64 = 0
+    var incidentWorst: HealthStatus = .healthy
+
+    init(status: HealthStatus, since: UInt64) {
+        self.status = status
+        self.since = since
+    }
+
+    init?(_ bytes: [UInt8]) {
+        guard bytes.count == 34, let status = Self.status(bytes[0]), let worst = Self.status(bytes[1]) else { return nil }
+        self.status = status
+        self.incidentWorst = worst
+        let words = (0..<4).map { index in bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: 2 + index * 8, as: UInt64.self).littleEndian } }
+        self.since = words[0]
+        self.lastCheck = words[1]
+        self.lastLatencyMilliseconds = words[2]
+        self.incidentStart = words[3]
+    }
+
+    var encoded: [UInt8] {
+        var bytes = [Self.code(self.status), Self.code(self.incidentWorst)]
+        for word in [self.since, self.lastCheck, self.lastLatencyMilliseconds, self.incidentStart] {
+            withUnsafeBytes(of: word.littleEndian) { bytes.append(contentsOf: $0) }
+        }
+        return bytes
+    }
+
+    static func code(_ status: HealthStatus) -> UInt8 {
+        switch status {
+        case .healthy: 0
+        case .degraded: 1
+        case .unhealthy: 2
+        }
+    }
+
+    static func status(_ code: UInt8) -> HealthStatus? {
+        switch code {
+        case 0: .healthy
+        case 1: .degraded
+        case 2: .unhealthy
+        default: nil
+        }
+    }
+}
+
+/// A span during which a component was degraded or unhealthy.
+public struct Incident: Sendable, Equatable {
+    public var component: String
+    public var start: UInt64
+    /// `nil` while it lasts.
+    public var end: UInt64?
+    public var worst: HealthStatus
+}
+
+extension ViewStore {
+    /// Every component's health, by name.
+    public func components() throws -> [(name: String, health: ComponentHealth)] {
+        try self.read { txn in
+            try txn.withCursor(self.environment.database("health.components")) { cursor throws in
+                var result: [(String, ComponentHealth)] = []
+                var entry = try cursor.first()
+                while let current = entry {
+                    if let health = ComponentHealth(Array(current.value)) {
+                        result.append((String(decoding: current.key, as: UTF8.self), health))
+                    }
+                    entry = try cursor.next()
+                }
+                return result
+            }
+        }
+    }
+
+    /// The incidents of `component`, oldest first.
+    public func incidents(of component: String) throws -> [Incident] {
+        try self.read { txn in
+            try txn.withCursor(self.environment.database("health.incidents")) { cursor throws in
+                let prefix = Array(component.utf8) + [0]
+                var result: [Incident] = []
+                var entry = try prefix.withUnsafeBytes { key in try cursor.seek(atLeast: key) }
+                while let current = entry, current.key.count == prefix.count + 8, current.key.prefix(prefix.count).elementsEqual(prefix),
+                    current.value.count == 9
+                {
+                    let start = current.key.loadUnaligned(fromByteOffset: prefix.count, as: UInt64.self).bigEndian
+                    let end = current.value.loadUnaligned(as: UInt64.self).littleEndian
+                    result.append(
+                        Incident(component: component, start: start, end: end == 0 ? nil : end, worst: ComponentHealth.status(current.value[8]) ?? .degraded))
+                    entry = try cursor.next()
+                }
+                return result
+            }
+        }
+    }
+
+    /// The share of `[now - window, now]` that `component` was healthy, time-weighted over
+    /// its status changes (counted from its first check if that came later); `nil` if it
+    /// was never checked before `now`.
+    public func uptime(of component: String, window: Duration, now: UInt64) throws -> Double? {
+        let windowNanoseconds = UInt64(window.components.seconds) * 1_000_000_000
+        let start = now > windowNanoseconds ? now - windowNanoseconds : 0
+        return try self.read { txn in
+            try txn.withCursor(self.environment.database("health.transitions")) { cursor throws -> Double? in
+                let prefix = Array(component.utf8) + [0]
+                var changes: [(time: UInt64, healthy: Bool)] = []
+                var entry = try prefix.withUnsafeBytes { key in try cursor.seek(atLeast: key) }
+                while let current = entry, current.key.count == prefix.count + 8, current.key.prefix(prefix.count).elementsEqual(prefix) {
+                    let time = current.key.loadUnaligned(fromByteOffset: prefix.count, as: UInt64.self).bigEndian
+                    changes.append((time, current.value.first == 0))
+                    entry = try cursor.next()
+                }
+                guard let first = changes.first, first.time < now else { return nil }
+                var healthy: UInt64 = 0
+                let from = max(start, first.time)
+                for (index, change) in changes.enumerated() {
+                    let begin = max(change.time, from)
+                    let end = min(index + 1 < changes.count ? changes[index + 1].time : now, now)
+                    if end > begin && change.healthy { healthy += end - begin }
+                }
+                return now > from ? Double(healthy) / Double(now - from) : nil
+            }
+        }
+    }
+}
