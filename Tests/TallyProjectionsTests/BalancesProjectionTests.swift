@@ -272,3 +272,60 @@ import Testing
         }
     }
 }
+
+@Suite struct DeploymentsProjectionTests {
+    @Test func recordsAndDORAEqualAFoldOfTheLog() async throws {
+        try await withTemporaryDirectory { dir in
+            let ledger = try await Ledger.open(at: dir.path, configuration: LogConfiguration(createIfMissing: true), expiryInterval: nil)
+            var random = SystemRandomNumberGenerator()
+            for _ in 0..<400 {
+                let id = DomainID(stringLiteral: "d\(Int.random(in: 0..<60, using: &random))")
+                let service = DomainID(stringLiteral: "s\(Int.random(in: 0..<2, using: &random))")
+                let command: OperationsCommand
+                switch Int.random(in: 0..<4, using: &random) {
+                case 0: command = .startDeployment(Deployment(id: id, service: service, version: "v", environment: "prod", actor: "a"))
+                case 1: command = .succeedDeployment(id, durationMilliseconds: UInt64.random(in: 1...9_000, using: &random))
+                case 2: command = .failDeployment(id, reason: "x")
+                default: command = .rollBackDeployment(id, toVersion: "old", reason: "y")
+                }
+                _ = try await ledger.execute(command)
+            }
+            let views = try ViewStore.open(dataDirectory: dir.path, projections: Ledger.builtInProjections)
+            for projection in Ledger.builtInProjections {
+                try await ProjectionWorker(projection: projection, log: ledger.log, views: views).catchUp()
+            }
+            // The fold: final state per deployment, straight from the events.
+            var states: [String: (service: String, state: String, duration: UInt64?)] = [:]
+            for event in try ledger.log.read(fromPosition: 1, limit: 10_000) where event.streamID.hasPrefix("deployment-") {
+                switch try OperationsEvent(type: event.type, payload: event.payload) {
+                case .deploymentStarted(let deployment): states[deployment.id.rawValue] = (deployment.service.rawValue, "started", nil)
+                case .deploymentSucceeded(let id, let duration): states[id.rawValue]?.state = "succeeded"; states[id.rawValue]?.duration = duration
+                case .deploymentFailed(let id, _): states[id.rawValue]?.state = "failed"
+                case .deploymentRolledBack(let id, _, _): states[id.rawValue]?.state = "rolled_back"
+                default: break
+                }
+            }
+            let now = UInt64(Date().timeIntervalSince1970 * 1e9) + 1_000_000_000
+            for service in ["s0", "s1"] {
+                let history = try views.deploymentHistory(service: service, environment: "prod", limit: 1_000)
+                let mine = states.filter { $0.value.service == service }
+                #expect(Set(history.map(\.id)) == Set(mine.keys))
+                for record in history {
+                    #expect(record.state == mine[record.id]?.state, "\(record.id)")
+                    #expect(record.durationMilliseconds == mine[record.id]?.duration, "\(record.id)")
+                }
+                let dora = try views.dora(service: service, environment: "prod", window: .seconds(3_600), now: now)
+                let finished = mine.values.filter { $0.state != "started" }
+                let failed = finished.filter { $0.state == "failed" || $0.state == "rolled_back" }
+                #expect(dora.deployments == mine.count)
+                #expect(dora.changeFailureRate == (finished.isEmpty ? nil : Double(failed.count) / Double(finished.count)))
+                let leads = mine.values.compactMap(\.duration)
+                if !leads.isEmpty {
+                    #expect(abs((dora.leadTimeSeconds ?? -1) - Double(leads.reduce(0, +)) / 1e3 / Double(leads.count)) < 1e-9)
+                }
+            }
+            views.close()
+            await ledger.close()
+        }
+    }
+}
