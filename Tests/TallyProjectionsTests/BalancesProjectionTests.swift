@@ -329,3 +329,40 @@ import Testing
         }
     }
 }
+
+@Suite struct AuditProjectionTests {
+    @Test func queriesEqualFilteringTheLog() async throws {
+        try await withTemporaryDirectory { dir in
+            let ledger = try await Ledger.open(at: dir.path, configuration: LogConfiguration(createIfMissing: true), expiryInterval: nil)
+            var random = SystemRandomNumberGenerator()
+            for index in 0..<400 {
+                let actor = ["ops", "agent-1", "agent-2", nil].randomElement(using: &random) ?? nil
+                let type = ["task.started", "task.finished", "note.added"].randomElement(using: &random) ?? "note.added"
+                _ = try await ledger.log.append(
+                    to: "\(["task", "note"].randomElement(using: &random) ?? "task")-\(index % 9)",
+                    events: [ProposedEvent(type: type, payload: Array("{}".utf8), metadata: EventMetadata(actor: actor))])
+            }
+            let views = try ViewStore.open(dataDirectory: dir.path, projections: [AuditProjection()])
+            try await ProjectionWorker(projection: AuditProjection(), log: ledger.log, views: views).catchUp()
+            let all = try ledger.log.read(fromPosition: 1, limit: 1_000)
+            let middle = all[all.count / 2].recordedAtNanoseconds
+            let queries: [AuditQuery] = [
+                AuditQuery(actor: "ops", limit: 1_000), AuditQuery(type: "task.finished", limit: 1_000),
+                AuditQuery(actor: "agent-1", type: "task.started", category: "task", limit: 1_000),
+                AuditQuery(category: "note", since: middle, limit: 1_000), AuditQuery(until: middle, limit: 1_000),
+                AuditQuery(actor: "agent-2", afterPosition: 200, limit: 7),
+            ]
+            for query in queries {
+                let expected = all.filter { event in
+                    (query.actor == nil || event.metadata.actor == query.actor) && (query.type == nil || event.type == query.type)
+                        && (query.category == nil || event.category == query.category)
+                        && (query.since.map { event.recordedAtNanoseconds >= $0 } ?? true)
+                        && (query.until.map { event.recordedAtNanoseconds <= $0 } ?? true) && event.position > query.afterPosition
+                }.prefix(query.limit).map(\.position)
+                #expect(try views.audit(query) == Array(expected), "\(query)")
+            }
+            views.close()
+            await ledger.close()
+        }
+    }
+}

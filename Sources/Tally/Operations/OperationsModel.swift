@@ -83,9 +83,12 @@ final class OperationsModel: CommitListener, @unchecked Sendable {
             case .deploymentStarted: expected = .noStream
             default: expected = .any
             }
+            // The deployer is the actor of record for the audit trail.
+            var metadata = EventMetadata.empty
+            if case .deploymentStarted(let deployment) = event { metadata.actor = deployment.actor.rawValue }
             return StreamAppend(
                 streamID: event.streamID, expectedVersion: expected,
-                events: [ProposedEvent(id: UUID(), type: event.type, payload: event.payload)])
+                events: [ProposedEvent(id: UUID(), type: event.type, payload: event.payload, metadata: metadata)])
         }
     }
 
