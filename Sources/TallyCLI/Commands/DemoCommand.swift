@@ -7,9 +7,11 @@ struct DemoCommand: AsyncParsableCommand {
         commandName: "demo",
         abstract: "Fill a data directory with a small agent fleet's events, read them back and verify.",
         discussion: """
-            Opens a treasury and 12 agent wallets, pays them in one linked payroll run, and
-            records deployments (one rolled back), a scale-up, a config change, a migration and
-            health checks, all with fixed ids, so running it again appends nothing new.
+            A fleet of 200 agents: three linked payroll runs from the treasury, task payments
+            between agents (escrowed, committed, voided, refused for lack of funds, reversed),
+            a dozen services deployed with failures and rollbacks, and health checks over a
+            few seconds with incidents. Fixed ids and seeded choices: running it again
+            appends nothing new. Then the projections catch up and it verifies the log.
             """)
 
     @OptionGroup var options: CommonOptions
@@ -22,42 +24,64 @@ struct DemoCommand: AsyncParsableCommand {
             do {
                 var written = 0
                 var repeated = 0
-                for outcome in try await ledger.execute(DemoFleet.accounts()) + (try await ledger.execute(DemoFleet.payroll(), linked: true)) {
-                    switch outcome {
-                    case .applied(let events): written += events.count
-                    case .exists: repeated += 1
-                    case .rejected(let rejection): throw rejection
-                    }
-                }
-                // Operations events are facts, not idempotent commands: write them once.
-                if ledger.deployment("api-v42") == nil {
-                    for outcome in try await ledger.execute(DemoFleet.operations()) {
+                var refused = 0
+                func count(_ outcomes: [PaymentOutcome]) {
+                    for outcome in outcomes {
                         switch outcome {
                         case .applied(let events): written += events.count
                         case .exists: repeated += 1
-                        case .rejected(let rejection): throw rejection
+                        case .rejected: refused += 1
                         }
                     }
-                } else {
-                    repeated += DemoFleet.operations().count
                 }
+                count(try await ledger.execute(DemoFleet.accounts()))
+                // A refused task payment could succeed on a rerun (balances changed), so the
+                // payments run once; a rerun only retries the idempotent account opens.
+                if ledger.transfer("payroll-2026-01-agent-001") == nil {
+                    for month in 1...3 {
+                        count(try await ledger.execute(DemoFleet.payroll(month: month), linked: true))
+                        for round in DemoFleet.tasks(month: month) { count(try await ledger.execute(round)) }
+                    }
+                }
+                // Operations events are facts, not idempotent commands: write them once.
+                if ledger.deployment("api-v1") == nil {
+                    for outcome in try await ledger.execute(DemoFleet.deployments()) {
+                        if case .applied(let events) = outcome { written += events.count }
+                    }
+                    for round in 0..<10 {
+                        for outcome in try await ledger.execute(DemoFleet.healthRound(round)) {
+                            if case .applied(let events) = outcome { written += events.count }
+                        }
+                        try await Task.sleep(for: .milliseconds(150))
+                    }
+                } else {
+                    repeated += 1
+                }
+                let (views, projections) = try await ledger.catchUpProjections()
+                views.close()
                 let stats = try ledger.log.stats()
                 let report = try ledger.log.verify()
-                let wallets = ledger.accounts().filter { $0.agent.rawValue.hasPrefix("agent-") }
+                let wallets = ledger.accounts().filter { $0.agent.rawValue.hasPrefix("agent-") }.sorted { $0.balance > $1.balance }
                 await ledger.close()
                 if self.options.json {
                     print(Output.json(["written": written, "already_present": repeated, "head_position": stats.headPosition, "verified_clean": report.isClean]))
                     return
                 }
                 print("data directory   \(self.options.data)")
-                print("appended         \(written) events (\(repeated) were already there: retries are idempotent)")
+                print("appended         \(written) events (\(repeated) commands were retries: nothing new; \(refused) refused, e.g. exceeds_credits)")
                 print("log head         position \(stats.headPosition), \(stats.streams) streams, chain head \(stats.chainHead)")
                 print("verify           \(report.isClean ? "clean" : "CORRUPT: \(report.reason ?? "")") (\(report.recordsChecked) records, \(report.sealsChecked) seals)")
-                print("\nagent wallets (paid by one linked payroll run from the treasury):")
-                for wallet in wallets.prefix(4) { print("  \(wallet.id)  balance \(wallet.balance) \(wallet.currency)") }
-                print("  … \(wallets.count) wallets")
-                print("\nnext: tally accounts show --data \(self.options.data) --id wallet-agent-007")
-                print("      tally read --data \(self.options.data) --from-position 1   |   tally stats --data \(self.options.data)")
+                print("projections      " + projections.map { "\($0.name) at \($0.checkpoint)" }.joined(separator: ", "))
+                print("\nrichest agent wallets (\(wallets.count) in all):")
+                for wallet in wallets.prefix(3) { print("  \(wallet.id)  balance \(wallet.balance) \(wallet.currency)") }
+                let data = self.options.data
+                print("""
+
+                    look around:
+                      tally accounts show --data \(data) --id wallet-agent-007     tally statement --data \(data) --account treasury
+                      tally deployments --data \(data) --history                    tally health --data \(data) --incidents
+                      tally audit query --data \(data) --type transfer.reversed     tally read --data \(data) --from-position 1 --limit 20
+                    """)
             } catch {
                 await ledger.close()
                 throw error
@@ -68,45 +92,3 @@ struct DemoCommand: AsyncParsableCommand {
 
 /// A small, fixed fleet: a treasury, agents paid by payroll and paying each other,
 /// one deployment and health checks. Fixed ids: running it twice writes nothing new.
-enum DemoFleet {
-    static let agents = (1...12).map { String(format: "agent-%03d", $0) }
-
-    static func accounts() -> [PaymentCommand] {
-        [.openAccount(Account(id: "treasury", agent: "ops", currency: "APX"))]
-            + self.agents.map { agent in
-                .openAccount(
-                    Account(
-                        id: DomainID(stringLiteral: "wallet-\(agent)"), agent: DomainID(stringLiteral: agent), currency: "APX",
-                        flags: .debitsMustNotExceedCredits))
-            }
-    }
-
-    static func payroll() -> [PaymentCommand] {
-        self.agents.map { agent in
-            .transfer(
-                TransferRequest(
-                    id: DomainID(stringLiteral: "payroll-2026-11-\(agent)"), debitAccount: "treasury",
-                    creditAccount: DomainID(stringLiteral: "wallet-\(agent)"), amount: 5_000, currency: "APX", memo: "payroll"))
-        }
-    }
-
-    /// A deployment that succeeds, one that fails and is rolled back, a scale-up, a config
-    /// change, a migration, and health checks with a short incident.
-    static func operations() -> [OperationsCommand] {
-        [
-            .startDeployment(Deployment(id: "api-v42", service: "api", version: "42", environment: "prod", strategy: .rolling, actor: "agent-007", reason: "release 42")),
-            .succeedDeployment("api-v42", durationMilliseconds: 91_000),
-            .startDeployment(Deployment(id: "worker-v7", service: "worker", version: "7", environment: "prod", strategy: .canary, actor: "agent-003")),
-            .failDeployment("worker-v7", reason: "canary error rate 4%"),
-            .rollBackDeployment("worker-v7", toVersion: "6", reason: "canary failed"),
-            .scaleService(service: "api", environment: "prod", from: 3, to: 5),
-            .changeConfig(
-                service: "api", environment: "prod", key: "max_connections",
-                oldDigest: String(repeating: "a", count: 64), newDigest: String(repeating: "b", count: 64)),
-            .applyMigration(service: "api", migration: "2026-11-20-add-index"),
-        ] + [HealthStatus.healthy, .healthy, .degraded, .unhealthy, .healthy].enumerated().map { index, status in
-            .reportHealth(HealthCheck(component: "api", status: status, latencyMilliseconds: UInt64(12 + index * 30)))
-        }
-    }
-
-}
