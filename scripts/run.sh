@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds Tally and runs it on the embedded LMDB default: creates ./data (or $TALLY_DATA),
-# appends a small agent fleet's events, reads them back and verifies the log.
+# fills it with a demo agent fleet, brings the projections up to date and verifies the log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
