@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
     ],
     targets: [
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
@@ -50,10 +51,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "Tally", dependencies: ["TallyLog", "TallyDomain", "TallyProjections"], swiftSettings: swiftSettings),
+        .target(
+            name: "TallyServer",
+            dependencies: ["Tally", .product(name: "Prometheus", package: "swift-prometheus")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "TallyCLI",
             dependencies: [
-                "Tally",
+                "Tally", "TallyServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings

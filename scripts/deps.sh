@@ -1,12 +1,22 @@
 #!/usr/bin/env bash
 # Installs the system packages Tally builds against, when they are missing; with --test
-# also what the tests use (strace, to inject fsync failures into a real process).
+# also what the tests use (strace, to inject fsync failures into a real process; Python's
+# prometheus_client, to parse the metrics exposition).
 # As root it runs apt-get; otherwise it prints the one command to run.
 set -euo pipefail
 need=()
 [ -f /usr/include/lmdb.h ] || need+=(liblmdb-dev)
 [ -f /usr/include/xxhash.h ] || need+=(libxxhash-dev)
-if [ "${1:-}" = "--test" ]; then command -v strace >/dev/null || need+=(strace); fi
+if [ "${1:-}" = "--test" ]; then
+  command -v strace >/dev/null || need+=(strace)
+  # The metrics test parses `tally metrics` with the Prometheus project's own Python parser.
+  if ! python3 -c 'import prometheus_client' 2>/dev/null; then
+    echo "installing the Python prometheus_client (for the metrics test) ..." >&2
+    python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore prometheus_client 2>/dev/null \
+      || python3 -m pip install -q --user prometheus_client \
+      || { echo "Tally's tests need the Python package prometheus_client: python3 -m pip install prometheus_client" >&2; exit 1; }
+  fi
+fi
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -eq 0 ]; then
   echo "installing ${need[*]} ..." >&2

@@ -2,7 +2,7 @@
 
 extension Ledger {
     /// The built-in projections, in the order their workers start.
-    public static var builtInProjections: [any Projection] { [BalancesProjection(), HealthProjection(), DeploymentsProjection(), AuditProjection()] }
+    public static var builtInProjections: [any Projection] { [BalancesProjection(), HealthProjection(), DeploymentsProjection(), AuditProjection(), MetricsProjection()] }
 
     /// Opens `<data>/views` of this ledger and brings every built-in projection up to the
     /// current head (for one-shot queries; a server runs the workers continuously).

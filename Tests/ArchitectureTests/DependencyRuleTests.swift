@@ -16,7 +16,8 @@ import Testing
         "TallyDomain": [],
         "TallyProjections": ["TallyLog", "TallyDomain", "TallyLMDB", "Logging", "ServiceLifecycle"],
         "Tally": ["TallyLog", "TallyDomain", "TallyProjections", "TallyChecksum", "Logging"],
-        "TallyCLI": ["Tally", "TallyDomain", "ArgumentParser"],
+        "TallyServer": ["Tally", "TallyDomain", "Prometheus"],
+        "TallyCLI": ["Tally", "TallyDomain", "TallyServer", "ArgumentParser"],
         "TallyCrashChild": ["Tally"],
         "TallyTesting": ["Tally"],
     ]

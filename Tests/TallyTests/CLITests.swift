@@ -128,4 +128,31 @@ import Testing
             #expect(try runProcess(self.tally, ["balance", "--account", "nope"] + data).status == 1)
         }
     }
+
+    /// `tally metrics` is valid Prometheus text exposition (parsed by the Prometheus
+    /// project's Python parser, installed by scripts/deps.sh --test) and counts what is there.
+    @Test func metricsAreValidPrometheusTextAndAddUp() async throws {
+        try await withTemporaryDirectory(prefix: "tally-cli-metrics") { dir in
+            let data = ["--data", dir.path]
+            #expect(try runProcess(self.tally, ["demo"] + data).status == 0)
+            let metrics = try runProcess(self.tally, ["metrics"] + data)
+            #expect(metrics.status == 0, "\(metrics.standardError)")
+            let file = dir.path + "/metrics.txt"
+            try metrics.standardOutput.write(toFile: file, atomically: true, encoding: .utf8)
+            let script = """
+                import sys
+                from prometheus_client.parser import text_string_to_metric_families
+                families = {f.name: f for f in text_string_to_metric_families(open(sys.argv[1]).read())}
+                events = sum(s.value for s in families["tally_events"].samples if s.name == "tally_events_total")
+                head = families["tally_log_head_position"].samples[0].value
+                assert events == head, (events, head)
+                assert families["tally_deployment_duration_seconds"].type == "histogram"
+                assert any(s.labels.get("outcome") == "rolled_back" for s in families["tally_deployments"].samples)
+                print("ok", len(families))
+                """
+            let check = try runProcess("/usr/bin/env", ["python3", "-c", script, file])
+            #expect(check.status == 0, "\(check.standardError)")
+            #expect(check.standardOutput.hasPrefix("ok"))
+        }
+    }
 }

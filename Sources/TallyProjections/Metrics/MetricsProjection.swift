@@ -1,0 +1,129 @@
+import Foundation
+public import TallyDomain
+public import TallyLMDB
+public import TallyLog
+
+/// Counters for the Prometheus exposition, kept exactly once per event like every
+/// projection: events by type, transfers and volume by currency, pending commits,
+/// accounts opened, deployments by service, environment and outcome, rollbacks.
+///
+/// Database `metrics.counters`: series key (metric name, then `label=value` pairs, joined
+/// by 0x1F) → u64 LE; plus `deployment` 0x1F id → service 0x1F environment, so an outcome
+/// event (which names only the id) is counted under its deployment's labels.
+public struct MetricsProjection: Projection {
+    public let name = "metrics"
+    public let version: UInt32 = 1
+    public let databases = ["metrics.counters"]
+
+
+    public init() {}
+
+    public func apply(_ events: [RecordedEvent], in store: ProjectionStore) throws {
+        var increments: [MetricSeries: UInt64] = [:]
+        func add(_ name: String, _ labels: [(String, String)] = [], _ value: UInt64 = 1) {
+            increments[MetricSeries(name: name, labels: labels), default: 0] &+= value
+        }
+        for event in events {
+            add("tally_events_total", [("type", event.type)])
+            if PaymentEvent.isPaymentStream(event.streamID), let decoded = try? PaymentEvent(type: event.type, payload: event.payload) {
+                switch decoded {
+                case .transferCreated(let transfer) where transfer.kind != .pending:
+                    add("tally_transfers_total", [("currency", transfer.currency.rawValue), ("kind", transfer.kind.rawValue)])
+                    add("tally_transfer_volume_total", [("currency", transfer.currency.rawValue)], transfer.amount)
+                case .transferCommitted(_, let amount):
+                    add("tally_pending_commits_total")
+                    add("tally_pending_committed_volume_total", [], amount)
+                case .accountOpened(let account):
+                    add("tally_accounts_opened_total", [("currency", account.currency.rawValue)])
+                default:
+                    break
+                }
+            } else if event.streamID.hasPrefix("deployment-"), let decoded = try? OperationsEvent(type: event.type, payload: event.payload) {
+                switch decoded {
+                case .deploymentStarted(let deployment):
+                    // Remember where the deployment runs, for the outcome's labels.
+                    try store.put(
+                        store.database("metrics.counters"), key: Array("deployment\u{1F}\(deployment.id)".utf8),
+                        value: Array("\(deployment.service)\u{1F}\(deployment.environment)".utf8))
+                    add("tally_deployments_total", [("service", deployment.service.rawValue), ("environment", deployment.environment.rawValue), ("outcome", "started")])
+                case .deploymentSucceeded(let id, let duration):
+                    let (service, environment) = try self.placement(id, store)
+                    add("tally_deployments_total", [("service", service), ("environment", environment), ("outcome", "succeeded")])
+                    _ = duration  // the duration histogram is built from the deployments projection
+                case .deploymentFailed(let id, _):
+                    let (service, environment) = try self.placement(id, store)
+                    add("tally_deployments_total", [("service", service), ("environment", environment), ("outcome", "failed")])
+                case .deploymentRolledBack(let id, _, _):
+                    let (service, environment) = try self.placement(id, store)
+                    add("tally_deployments_total", [("service", service), ("environment", environment), ("outcome", "rolled_back")])
+                    add("tally_rollbacks_total", [("service", service)])
+                default:
+                    break
+                }
+            }
+        }
+        let counters = store.database("metrics.counters")
+        for (series, increment) in increments.sorted(by: { $0.key.key.lexicographicallyPrecedes($1.key.key) }) {
+            let current = try store.get(counters, key: series.key).map { bytes in
+                bytes.count == 8 ? bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self).littleEndian } : 0
+            } ?? 0
+            try store.put(counters, key: series.key, value: withUnsafeBytes(of: (current &+ increment).littleEndian) { Array($0) })
+        }
+    }
+
+    private func placement(_ id: DomainID, _ store: ProjectionStore) throws -> (String, String) {
+        guard let value = try store.get(store.database("metrics.counters"), key: Array("deployment\u{1F}\(id)".utf8)) else {
+            return ("unknown", "unknown")
+        }
+        let parts = value.split(separator: 0x1F, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        return parts.count == 2 ? (parts[0], parts[1]) : ("unknown", "unknown")
+    }
+
+}
+
+/// One counter series: a metric name and its labels.
+public struct MetricSeries: Hashable, Sendable {
+    public var name: String
+    public var labels: [(String, String)]
+
+    public init(name: String, labels: [(String, String)]) {
+        self.name = name
+        self.labels = labels
+    }
+
+    var key: [UInt8] {
+        Array(([self.name] + self.labels.map { "\($0.0)=\($0.1)" }).joined(separator: "\u{1F}").utf8)
+    }
+
+    init?(key: UnsafeRawBufferPointer) {
+        let parts = key.split(separator: 0x1F, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        guard let name = parts.first, name.hasPrefix("tally_") else { return nil }
+        self.name = name
+        self.labels = parts.dropFirst().compactMap { pair in
+            guard let equals = pair.firstIndex(of: "=") else { return nil }
+            return (String(pair[..<equals]), String(pair[pair.index(after: equals)...]))
+        }
+    }
+
+    public static func == (lhs: MetricSeries, rhs: MetricSeries) -> Bool { lhs.key == rhs.key }
+    public func hash(into hasher: inout Hasher) { hasher.combine(self.key) }
+}
+
+extension ViewStore {
+    /// Every counter series with its value.
+    public func counters() throws -> [(series: MetricSeries, value: UInt64)] {
+        try self.read { txn in
+            try txn.withCursor(self.environment.database("metrics.counters")) { cursor throws in
+                var result: [(MetricSeries, UInt64)] = []
+                var entry = try cursor.first()
+                while let current = entry {
+                    if current.value.count == 8, let series = MetricSeries(key: current.key) {
+                        result.append((series, current.value.loadUnaligned(as: UInt64.self).littleEndian))
+                    }
+                    entry = try cursor.next()
+                }
+                return result
+            }
+        }
+    }
+}
