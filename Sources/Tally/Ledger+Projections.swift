@@ -23,4 +23,19 @@ extension Ledger {
             throw error
         }
     }
+
+    /// Rebuilds the built-in projection `name` from position 1 and returns its status.
+    public func replayProjection(named name: String) async throws -> ProjectionStatus {
+        guard let projection = Self.builtInProjections.first(where: { $0.name == name }) else {
+            throw LogError(
+                .invalidArgument,
+                "no projection is named \(name); the projections are \(Self.builtInProjections.map(\.name).joined(separator: ", "))")
+        }
+        let views = try ViewStore.open(dataDirectory: self.log.directory, projections: Self.builtInProjections)
+        defer { views.close() }
+        let worker = try ProjectionWorker(projection: projection, log: self.log, views: views)
+        try await worker.reset()
+        try await worker.catchUp()
+        return worker.status
+    }
 }

@@ -19,7 +19,7 @@ struct TallyCommand: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, AppendCommand.self, ReadCommand.self, TailCommand.self, VerifyCommand.self,
             StatsCommand.self, AccountsCommand.self, TransferCommand.self, BalanceCommand.self, StatementCommand.self,
-            DeployCommand.self, DeploymentsCommand.self, HealthCommand.self, AuditCommand.self, MetricsCommand.self, ProjectionsCommand.self,
+            DeployCommand.self, DeploymentsCommand.self, HealthCommand.self, AuditCommand.self, MetricsCommand.self, ProjectionsCommand.self, ReplayCommand.self,
             DemoCommand.self, BenchCommand.self,
         ]
     )

@@ -17,6 +17,8 @@ public struct ProjectionStatus: Sendable, Equatable {
     public var lagEvents: UInt64 { self.head > self.checkpoint ? self.head - self.checkpoint : 0 }
     /// Why it stopped, if `apply` threw (the position is named in the message).
     public var failure: String?
+    /// How long ago the oldest event not yet applied was recorded (0 when caught up).
+    public var lagSeconds: Double = 0
 }
 
 /// Runs one projection: reads batches after its checkpoint from the log's subscription and
@@ -48,9 +50,25 @@ public final class ProjectionWorker: Service, Sendable {
     /// Where it stands now.
     public var status: ProjectionStatus {
         let (checkpoint, failure) = self.state.withLock { ($0.checkpoint, $0.failure) }
-        return ProjectionStatus(
+        var status = ProjectionStatus(
             name: self.projection.name, version: self.projection.version, checkpoint: checkpoint, head: self.log.headPosition,
             failure: failure)
+        if status.lagEvents > 0, let oldest = try? self.log.read(fromPosition: checkpoint + 1, limit: 1).first {
+            let now = UInt64(Date().timeIntervalSince1970 * 1e9)
+            status.lagSeconds = now > oldest.recordedAtNanoseconds ? Double(now - oldest.recordedAtNanoseconds) / 1e9 : 0
+        }
+        return status
+    }
+
+    /// Forgets everything the projection built: the next run rebuilds it from position 1.
+    public func reset() async throws {
+        let projection = self.projection
+        let views = self.views
+        try await views.write { txn in
+            for name in projection.databases { try txn.clear(views.environment.database(name)) }
+            try Self.putCheckpoint(&txn, views: views, name: projection.name, position: 0, version: projection.version)
+        }
+        self.state.withLock { $0 = (0, nil) }
     }
 
     /// Follows the log until a graceful shutdown (ServiceLifecycle), cancellation or the log

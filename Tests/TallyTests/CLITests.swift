@@ -126,6 +126,11 @@ import Testing
             let projections = try runProcess(self.tally, ["projections", "--json"] + data)
             #expect(projections.standardOutput.contains("\"lag_events\":0"))
             #expect(try runProcess(self.tally, ["balance", "--account", "nope"] + data).status == 1)
+            // A rebuild from position 1 gives the same balance.
+            #expect(try runProcess(self.tally, ["replay", "--projection", "balances"] + data).status == 0)
+            let rebuilt = try runProcess(self.tally, ["balance", "--account", "wallet-agent-003", "--json"] + data)
+            #expect(rebuilt.standardOutput == now.standardOutput)
+            #expect(try runProcess(self.tally, ["replay", "--projection", "nope"] + data).status == 2)
         }
     }
 

@@ -92,12 +92,38 @@ struct ProjectionsCommand: AsyncParsableCommand {
                 for entry in status {
                     var object: [String: Any] = [
                         "name": entry.name, "version": entry.version, "checkpoint": entry.checkpoint, "head": entry.head, "lag_events": entry.lagEvents,
+                        "lag_seconds": entry.lagSeconds,
                     ]
                     object["failure"] = entry.failure
                     Output.print(
                         json: self.options.json, object,
                         text: "\(entry.name) v\(entry.version)  checkpoint \(entry.checkpoint) of \(entry.head)  lag \(entry.lagEvents)\(entry.failure.map { "  STOPPED: \($0)" } ?? "")")
                 }
+            }
+        }
+    }
+}
+
+struct ReplayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replay",
+        abstract: "Rebuild a projection from position 1 (after a bug fix, or to check it).",
+        discussion: "  tally replay --projection balances      (balances, health, deployments, audit, metrics)")
+
+    @OptionGroup var options: CommonOptions
+    @Option(help: "The projection to rebuild.") var projection: String
+
+    func run() async throws {
+        try await runReporting(json: self.options.json) {
+            try await withLedger(self.options) { ledger in
+                let start = ContinuousClock.now
+                let status = try await ledger.replayProjection(named: self.projection)
+                let elapsed = ContinuousClock.now - start
+                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                Output.print(
+                    json: self.options.json,
+                    ["projection": status.name, "checkpoint": status.checkpoint, "seconds": seconds, "events_per_second": Double(status.checkpoint) / max(seconds, 1e-9)],
+                    text: "rebuilt \(status.name) up to position \(status.checkpoint) in \(String(format: "%.2f", seconds)) s")
             }
         }
     }
