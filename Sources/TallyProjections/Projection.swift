@@ -23,9 +23,13 @@ public protocol Projection: Sendable {
 public struct ProjectionStore {
     let transaction: UnsafeMutablePointer<WriteTransaction>
     let views: ViewStore
+    /// The generation being written (the shadow one during a rebuild).
+    let generation: UInt8
 
     /// The database `name` (one of the projection's ``Projection/databases``).
-    public func database(_ name: String) -> Database { self.views.environment.database(name) }
+    public func database(_ name: String) -> Database {
+        self.views.environment.database(ProjectionMeta.physical(name, generation: self.generation))
+    }
 
     /// The value under `key`, or `nil`.
     public func get(_ database: Database, key: [UInt8]) throws -> [UInt8]? {

@@ -43,8 +43,16 @@ public final class ProjectionWorker: Service, Sendable {
         self.log = log
         self.views = views
         self.logger = logger
-        let stored = try views.checkpoint(of: projection.name)
-        self.state.withLock { $0.checkpoint = stored.version == projection.version ? stored.position : 0 }
+        let meta = try views.meta(of: projection.name)
+        self.state.withLock {
+            if meta.version == projection.version {
+                $0.checkpoint = meta.position
+            } else if meta.shadowVersion == projection.version {
+                $0.checkpoint = meta.shadowPosition
+            } else {
+                $0.checkpoint = 0
+            }
+        }
     }
 
     /// Where it stands now.
@@ -65,8 +73,13 @@ public final class ProjectionWorker: Service, Sendable {
         let projection = self.projection
         let views = self.views
         try await views.write { txn in
-            for name in projection.databases { try txn.clear(views.environment.database(name)) }
-            try Self.putCheckpoint(&txn, views: views, name: projection.name, position: 0, version: projection.version)
+            let meta = try Self.meta(&txn, views: views, name: projection.name)
+            for generation: UInt8 in [0, 1] {
+                for name in projection.databases {
+                    try txn.clear(views.environment.database(ProjectionMeta.physical(name, generation: generation)))
+                }
+            }
+            try Self.putMeta(&txn, views: views, name: projection.name, ProjectionMeta(position: 0, version: projection.version, generation: meta.generation))
         }
         self.state.withLock { $0 = (0, nil) }
     }
@@ -117,34 +130,62 @@ public final class ProjectionWorker: Service, Sendable {
         }
     }
 
-    /// A version change: clear the databases and the checkpoint, rebuild from 1.
+    /// A never-built projection starts in generation 0. A changed version starts (or, after
+    /// a crash, resumes) a shadow rebuild in the other generation: queries keep reading the
+    /// old one until the rebuild has caught up and ``apply(_:)`` swaps them.
     private func prepare() async throws {
-        let stored = try self.views.checkpoint(of: self.projection.name)
-        guard stored.version != self.projection.version else { return }
+        let meta = try self.views.meta(of: self.projection.name)
         let projection = self.projection
         let views = self.views
-        try await views.write { txn in
-            for name in projection.databases { try txn.clear(views.environment.database(name)) }
-            try Self.putCheckpoint(&txn, views: views, name: projection.name, position: 0, version: projection.version)
-        }
-        self.state.withLock { $0.checkpoint = 0 }
-        if stored.version != nil {
+        if meta.version == projection.version || meta.shadowVersion == projection.version { return }
+        var next = meta
+        if meta.version == nil {
+            next.version = projection.version
+            next.position = 0
+        } else {
+            next.shadowVersion = projection.version
+            next.shadowPosition = 0
             self.logger.notice(
-                "projection version changed; rebuilding from position 1",
+                "projection version changed; rebuilding in the shadow generation, queries answer from the old one",
                 metadata: ["tally.projection": "\(projection.name)", "tally.version": "\(projection.version)"])
         }
+        let generation = meta.version == nil ? meta.generation : 1 - meta.generation
+        try await views.write { [next] txn in
+            for name in projection.databases {
+                try txn.clear(views.environment.database(ProjectionMeta.physical(name, generation: generation)))
+            }
+            try Self.putMeta(&txn, views: views, name: projection.name, next)
+        }
+        self.state.withLock { $0.checkpoint = 0 }
     }
 
+    /// Applies a batch, in the generation being built, with its checkpoint in the same
+    /// transaction; a shadow rebuild that reaches the log head becomes the active one in
+    /// that same transaction.
     private func apply(_ batch: [RecordedEvent]) async throws {
         guard let last = batch.last else { return }
         let projection = self.projection
         let views = self.views
+        let head = self.log.headPosition
         do {
             try await views.write { txn in
+                var meta = try Self.meta(&txn, views: views, name: projection.name)
+                let rebuilding = meta.shadowVersion == projection.version && meta.version != projection.version
+                let generation = rebuilding ? 1 - meta.generation : meta.generation
                 try withUnsafeMutablePointer(to: &txn) { pointer in
-                    try projection.apply(batch, in: ProjectionStore(transaction: pointer, views: views))
+                    try projection.apply(batch, in: ProjectionStore(transaction: pointer, views: views, generation: generation))
                 }
-                try Self.putCheckpoint(&txn, views: views, name: projection.name, position: last.position, version: projection.version)
+                if rebuilding {
+                    meta.shadowPosition = last.position
+                    if last.position >= head {
+                        // Caught up: the swap is this one write.
+                        meta = ProjectionMeta(position: last.position, version: projection.version, generation: generation)
+                    }
+                } else {
+                    meta.position = last.position
+                    meta.version = projection.version
+                }
+                try Self.putMeta(&txn, views: views, name: projection.name, meta)
             }
         } catch {
             let message = "projection \(projection.name) stopped at positions \(batch.first?.position ?? 0)...\(last.position): \(error)"
@@ -155,11 +196,14 @@ public final class ProjectionWorker: Service, Sendable {
         self.state.withLock { $0.checkpoint = last.position }
     }
 
-    private static func putCheckpoint(_ txn: inout WriteTransaction, views: ViewStore, name: String, position: UInt64, version: UInt32) throws {
-        let value = ViewStore.checkpointValue(position: position, version: version)
+    private static func meta(_ txn: inout WriteTransaction, views: ViewStore, name: String) throws -> ProjectionMeta {
+        try Array(name.utf8).withUnsafeBytes { key in try txn.get(views.meta, key: key) }.flatMap(ProjectionMeta.init) ?? ProjectionMeta()
+    }
+
+    private static func putMeta(_ txn: inout WriteTransaction, views: ViewStore, name: String, _ meta: ProjectionMeta) throws {
+        let value = meta.encoded
         try Array(name.utf8).withUnsafeBytes { key in
             try value.withUnsafeBytes { value in try txn.put(views.meta, key: key, value: value, flags: []) }
         }
     }
 }
-

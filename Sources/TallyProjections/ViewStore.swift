@@ -4,8 +4,10 @@ import TallyLog
 
 /// `<data>/views`: the LMDB environment the projections write, apart from the log.
 ///
-/// Database `projections` holds each projection's checkpoint: name → position u64 LE ‖
-/// version u32 LE. Everything here is derived from the log and can be rebuilt from it.
+/// Every projection database exists in two generations, `name` and `name~1`: queries read
+/// the active one while a new version is rebuilt in the other (shadow), and the swap is one
+/// write of the projection's meta entry. Database `projections` holds, per projection,
+/// ``ProjectionMeta``. Everything here is derived from the log and can be rebuilt from it.
 public final class ViewStore: Sendable {
     let environment: Environment
     let writer: WriterThread
@@ -18,7 +20,7 @@ public final class ViewStore: Sendable {
     public static func open(dataDirectory: String, projections: [any Projection], mapSizeBytes: Int = 16 << 30) throws -> ViewStore {
         let path = Self.path(in: dataDirectory)
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        let names = ["projections"] + projections.flatMap(\.databases)
+        let names = ["projections"] + projections.flatMap(\.databases).flatMap { [$0, $0 + "~1"] }
         let writer = WriterThread(name: "tally-views")
         do {
             let environment = try Environment.open(
@@ -44,14 +46,26 @@ public final class ViewStore: Sendable {
         self.writer.stop()
     }
 
-    /// A projection's checkpoint and the version it was built with (`(0, nil)` if never run).
+    /// A projection's active checkpoint and the version it was built with (`(0, nil)` if never run).
     public func checkpoint(of name: String) throws -> (position: UInt64, version: UInt32?) {
-        try self.environment.read { txn in
-            guard let value = try Array(name.utf8).withUnsafeBytes({ key in try txn.get(self.meta, key: key) }), value.count == 12 else {
-                return (0, nil)
-            }
-            return (value.loadUnaligned(as: UInt64.self).littleEndian, value.loadUnaligned(fromByteOffset: 8, as: UInt32.self).littleEndian)
-        }
+        let meta = try self.meta(of: name)
+        return (meta.position, meta.version)
+    }
+
+    /// A projection's meta entry (a default one if it never ran).
+    public func meta(of name: String) throws -> ProjectionMeta {
+        try self.environment.read { txn in try self.meta(of: name, txn) }
+    }
+
+    func meta(of name: String, _ txn: borrowing ReadTransaction) throws -> ProjectionMeta {
+        try Array(name.utf8).withUnsafeBytes { key in try txn.get(self.meta, key: key) }.flatMap(ProjectionMeta.init) ?? ProjectionMeta()
+    }
+
+    /// The active generation of database `name` (owned by the projection named before its
+    /// first dot), as of `txn`'s snapshot.
+    public func database(_ name: String, _ txn: borrowing ReadTransaction) throws -> Database {
+        let owner = String(name.prefix { $0 != "." })
+        return self.environment.database(ProjectionMeta.physical(name, generation: try self.meta(of: owner, txn).generation))
     }
 
     /// Runs `body` on the views writer thread in one write transaction.
@@ -64,9 +78,52 @@ public final class ViewStore: Sendable {
         try self.environment.read(body)
     }
 
-    static func checkpointValue(position: UInt64, version: UInt32) -> [UInt8] {
-        var value = withUnsafeBytes(of: position.littleEndian) { Array($0) }
-        withUnsafeBytes(of: version.littleEndian) { value.append(contentsOf: $0) }
+}
+
+/// Where a projection stands in `<data>/views`: the active generation's checkpoint and
+/// version, and a rebuild in progress in the other generation, if any.
+///
+/// Encoding: position u64 LE ‖ version u32 LE ‖ generation u8 ‖ shadow version u32 LE ‖
+/// shadow position u64 LE (shadow version 0: no rebuild). A 12-byte entry is generation 0
+/// without a rebuild.
+public struct ProjectionMeta: Sendable, Equatable {
+    public var position: UInt64 = 0
+    /// `nil`: never built.
+    public var version: UInt32?
+    public var generation: UInt8 = 0
+    /// The version being rebuilt in the other generation, if any.
+    public var shadowVersion: UInt32?
+    public var shadowPosition: UInt64 = 0
+
+    public init() {}
+
+    init(position: UInt64, version: UInt32, generation: UInt8) {
+        self.position = position
+        self.version = version
+        self.generation = generation
+    }
+
+    init?(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count == 12 || bytes.count == 25 else { return nil }
+        self.position = bytes.loadUnaligned(as: UInt64.self).littleEndian
+        self.version = bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self).littleEndian
+        if bytes.count == 25 {
+            self.generation = bytes[12] & 1
+            let shadow = bytes.loadUnaligned(fromByteOffset: 13, as: UInt32.self).littleEndian
+            self.shadowVersion = shadow == 0 ? nil : shadow
+            self.shadowPosition = bytes.loadUnaligned(fromByteOffset: 17, as: UInt64.self).littleEndian
+        }
+    }
+
+    var encoded: [UInt8] {
+        var value = withUnsafeBytes(of: self.position.littleEndian) { Array($0) }
+        withUnsafeBytes(of: (self.version ?? 0).littleEndian) { value.append(contentsOf: $0) }
+        value.append(self.generation)
+        withUnsafeBytes(of: (self.shadowVersion ?? 0).littleEndian) { value.append(contentsOf: $0) }
+        withUnsafeBytes(of: self.shadowPosition.littleEndian) { value.append(contentsOf: $0) }
         return value
     }
+
+    /// The LMDB name of generation `generation` of database `name`.
+    static func physical(_ name: String, generation: UInt8) -> String { generation == 0 ? name : name + "~1" }
 }

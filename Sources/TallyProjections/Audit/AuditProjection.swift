@@ -70,10 +70,9 @@ extension ViewStore {
             // The positions allowed by the time range (a contiguous range: recorded-at never decreases).
             var low = query.afterPosition + 1
             // Never past what the projection has applied.
-            var high = try Array("audit".utf8).withUnsafeBytes { key in try txn.get(self.meta, key: key) }
-                .map { $0.count == 12 ? $0.loadUnaligned(as: UInt64.self).littleEndian : 0 } ?? 0
+            var high = try self.meta(of: "audit", txn).position
             if query.since != nil || query.until != nil {
-                try txn.withCursor(self.environment.database("audit.time")) { cursor throws in
+                try txn.withCursor(self.database("audit.time", txn)) { cursor throws in
                     var start = withUnsafeBytes(of: (query.since ?? 0).bigEndian) { Array($0) }
                     start.append(contentsOf: [UInt8](repeating: 0, count: 8))
                     if let first = try start.withUnsafeBytes({ key in try cursor.seek(atLeast: key) }) {
@@ -98,7 +97,7 @@ extension ViewStore {
             var result: [UInt64] = []
             if let (driver, value) = filters.first {
                 let others = filters.dropFirst()
-                try txn.withCursor(self.environment.database(driver)) { cursor throws in
+                try txn.withCursor(self.database(driver, txn)) { cursor throws in
                     let prefix = Array(value.utf8) + [0]
                     var entry = try AuditQuery.key(value, low).withUnsafeBytes { key in try cursor.seek(atLeast: key) }
                     while result.count < query.limit, let current = entry, current.key.count == prefix.count + 8,
@@ -109,7 +108,7 @@ extension ViewStore {
                         var matches = true
                         for (name, other) in others {
                             let hit = try AuditQuery.key(other, position).withUnsafeBytes { key in
-                                try txn.get(self.environment.database(name), key: key)
+                                try txn.get(self.database(name, txn), key: key)
                             }
                             if hit == nil { matches = false; break }
                         }

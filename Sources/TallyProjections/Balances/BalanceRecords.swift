@@ -90,7 +90,7 @@ extension ViewStore {
     public func balance(of account: String) throws -> AccountBalance? {
         try self.read { txn in
             try Array(account.utf8).withUnsafeBytes { key in
-                try txn.get(self.environment.database("balances.accounts"), key: key).flatMap { AccountBalance(Array($0)) }
+                try txn.get(self.database("balances.accounts", txn), key: key).flatMap { AccountBalance(Array($0)) }
             }
         }
     }
@@ -98,7 +98,7 @@ extension ViewStore {
     /// The statement line in effect at `position` (the last posting at or before it), or `nil`.
     public func statementLine(of account: String, atPosition position: UInt64) throws -> StatementLine? {
         try self.read { txn in
-            try txn.withCursor(self.environment.database("balances.statements")) { cursor throws -> StatementLine? in
+            try txn.withCursor(self.database("balances.statements", txn)) { cursor throws -> StatementLine? in
                 let probe = StatementLine.key(account: account, position: position == .max ? position : position + 1)
                 let after = try probe.withUnsafeBytes { key in try cursor.seek(atLeast: key) }
                 let candidate = after == nil ? try cursor.last() : try cursor.previous()
@@ -110,7 +110,7 @@ extension ViewStore {
     /// Statement lines of `account` from `position` on, at most `limit`.
     public func statement(of account: String, fromPosition position: UInt64 = 1, limit: Int = 100) throws -> [StatementLine] {
         try self.read { txn in
-            try txn.withCursor(self.environment.database("balances.statements")) { cursor throws -> [StatementLine] in
+            try txn.withCursor(self.database("balances.statements", txn)) { cursor throws -> [StatementLine] in
                 var lines: [StatementLine] = []
                 var entry = try StatementLine.key(account: account, position: position).withUnsafeBytes { key in try cursor.seek(atLeast: key) }
                 while lines.count < limit, let line = try Self.line(entry, account: account, atMost: .max) {

@@ -107,8 +107,8 @@ extension ViewStore {
     /// The deployments of `service` in `environment`, newest first.
     public func deploymentHistory(service: String, environment: String, limit: Int = 100) throws -> [DeploymentRecord] {
         try self.read { txn in
-            let records = self.environment.database("deployments.records")
-            return try txn.withCursor(self.environment.database("deployments.history")) { cursor throws -> [DeploymentRecord] in
+            let records = try self.database("deployments.records", txn)
+            return try txn.withCursor(self.database("deployments.history", txn)) { cursor throws -> [DeploymentRecord] in
                 let prefix = Array(service.utf8) + [0] + Array(environment.utf8) + [0]
                 var end = prefix
                 end.append(contentsOf: [UInt8](repeating: 0xFF, count: 8))
@@ -133,8 +133,8 @@ extension ViewStore {
     /// Every service/environment pair with its newest deployment.
     public func currentDeployments() throws -> [DeploymentRecord] {
         try self.read { txn in
-            let records = self.environment.database("deployments.records")
-            return try txn.withCursor(self.environment.database("deployments.history")) { cursor throws -> [DeploymentRecord] in
+            let records = try self.database("deployments.records", txn)
+            return try txn.withCursor(self.database("deployments.history", txn)) { cursor throws -> [DeploymentRecord] in
                 var latest: [String: DeploymentRecord] = [:]
                 var entry = try cursor.first()
                 while let current = entry {

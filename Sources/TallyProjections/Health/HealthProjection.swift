@@ -127,7 +127,7 @@ extension ViewStore {
     /// Every component's health, by name.
     public func components() throws -> [(name: String, health: ComponentHealth)] {
         try self.read { txn in
-            try txn.withCursor(self.environment.database("health.components")) { cursor throws in
+            try txn.withCursor(self.database("health.components", txn)) { cursor throws in
                 var result: [(String, ComponentHealth)] = []
                 var entry = try cursor.first()
                 while let current = entry {
@@ -144,7 +144,7 @@ extension ViewStore {
     /// The incidents of `component`, oldest first.
     public func incidents(of component: String) throws -> [Incident] {
         try self.read { txn in
-            try txn.withCursor(self.environment.database("health.incidents")) { cursor throws in
+            try txn.withCursor(self.database("health.incidents", txn)) { cursor throws in
                 let prefix = Array(component.utf8) + [0]
                 var result: [Incident] = []
                 var entry = try prefix.withUnsafeBytes { key in try cursor.seek(atLeast: key) }
@@ -169,7 +169,7 @@ extension ViewStore {
         let windowNanoseconds = UInt64(window.components.seconds) * 1_000_000_000
         let start = now > windowNanoseconds ? now - windowNanoseconds : 0
         return try self.read { txn in
-            try txn.withCursor(self.environment.database("health.transitions")) { cursor throws -> Double? in
+            try txn.withCursor(self.database("health.transitions", txn)) { cursor throws -> Double? in
                 let prefix = Array(component.utf8) + [0]
                 var changes: [(time: UInt64, healthy: Bool)] = []
                 var entry = try prefix.withUnsafeBytes { key in try cursor.seek(atLeast: key) }

@@ -113,7 +113,7 @@ extension ViewStore {
     /// Every counter series with its value.
     public func counters() throws -> [(series: MetricSeries, value: UInt64)] {
         try self.read { txn in
-            try txn.withCursor(self.environment.database("metrics.counters")) { cursor throws in
+            try txn.withCursor(self.database("metrics.counters", txn)) { cursor throws in
                 var result: [(MetricSeries, UInt64)] = []
                 var entry = try cursor.first()
                 while let current = entry {
