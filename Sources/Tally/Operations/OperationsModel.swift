@@ -55,7 +55,10 @@ final class OperationsModel: CommitListener, @unchecked Sendable {
     /// Decides each command against the batch's state, appends its events and folds them.
     func execute(_ commands: [OperationsCommand], now: UInt64, append: CommitAppend) -> [OperationsOutcome] {
         commands.map { command in
-            var state = self.pending ?? self.read { $0 }
+            // Taken out and put back so the batch's state stays uniquely referenced: a copy
+            // per command would copy every dictionary of the model.
+            var state = self.pending.take() ?? self.read { $0 }
+            defer { self.pending = state }
             let outcome = Operations.decide(command, state: state, now: now)
             guard case .applied(let events) = outcome, !events.isEmpty else { return outcome }
             switch append(Self.streams(for: events)) {
@@ -65,7 +68,6 @@ final class OperationsModel: CommitListener, @unchecked Sendable {
                         preconditionFailure("a decided event does not evolve: \(error)")
                     }
                 }
-                self.pending = state
                 self.batchEvents += events.count
                 return outcome
             case .failure(let error):

@@ -20,10 +20,12 @@ struct BenchCommand: AsyncParsableCommand {
                         treasury (the hot account) to random wallets
               replay    rebuild the balances projection from the whole log (after the
                         other workloads; alone it first posts --events transfers)
+              mixed     --events of a fleet mix (70% transfers, 25% health checks, 5%
+                        deployment steps), then every built-in projection rebuilt together
             Compare with the raw LMDB limits measured in the same run (see docs/benchmarks.md).
             """)
 
-    @Argument(help: "batch, single, scan, transfers, payroll, hot, replay or all.") var workloads: [String] = ["all"]
+    @Argument(help: "batch, single, scan, transfers, payroll, hot, replay, mixed or all.") var workloads: [String] = ["all"]
     @Option(help: "Events for the batch workload.") var events = 200_000
     @Option(help: "Events per append in the batch workload.") var batch = 1_000
     @Option(help: "Events per client in the single workload.") var singleEvents = 2_000
@@ -32,7 +34,7 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON lines.") var json = false
 
     func run() async throws {
-        let selected = Set(self.workloads.contains("all") ? ["batch", "single", "scan", "transfers", "payroll", "hot", "replay"] : self.workloads)
+        let selected = Set(self.workloads.contains("all") ? ["batch", "single", "scan", "transfers", "payroll", "hot", "replay", "mixed"] : self.workloads)
         let root = "\(self.directory)/tally-bench-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: root) }
         let ledger = try await Ledger.open(at: root, configuration: LogConfiguration(createIfMissing: true))
@@ -113,7 +115,67 @@ struct BenchCommand: AsyncParsableCommand {
             self.report(["workload": "replay", "projection": "balances", "events": events, "seconds": elapsed,
                          "events_per_second": Double(events) / elapsed])
         }
+        if selected.contains("mixed") {
+            try await self.mixed(ledger, root: root)
+        }
         await ledger.close()
+    }
+
+    /// A fleet mix in batches of --batch commands, then all projections rebuilt together.
+    private func mixed(_ ledger: Ledger, root: String) async throws {
+        if ledger.account("wallet-0") == nil { try await self.openBenchAccounts(ledger) }
+        var random = UInt64.random(in: 1 ... .max)
+        func next(_ bound: Int) -> Int {
+            random = random &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(truncatingIfNeeded: random >> 33) % bound
+        }
+        let start = ContinuousClock.now
+        var done = 0
+        var deployments = 0
+        while done < self.events {
+            let count = min(self.batch, self.events - done)
+            var payments: [PaymentCommand] = []
+            var operations: [OperationsCommand] = []
+            for index in 0..<count {
+                let roll = next(100)
+                if roll < 70 {
+                    payments.append(.transfer(TransferRequest(
+                        id: DomainID(stringLiteral: "m\(done + index)"), debitAccount: "treasury",
+                        creditAccount: DomainID(stringLiteral: "wallet-\(next(Self.accounts))"), amount: 1, currency: "APX")))
+                } else if roll < 95 {
+                    operations.append(.reportHealth(HealthCheck(
+                        component: DomainID(stringLiteral: "component-\(next(50))"), status: next(10) == 0 ? .degraded : .healthy,
+                        latencyMilliseconds: UInt64(next(500)))))
+                } else {
+                    deployments += 1
+                    let id = DomainID(stringLiteral: "deploy-\(deployments)")
+                    operations.append(.startDeployment(Deployment(
+                        id: id, service: DomainID(stringLiteral: "service-\(next(12))"), version: "\(deployments)", environment: "prod", actor: "bench")))
+                    operations.append(next(5) == 0 ? .failDeployment(id, reason: "bench") : .succeedDeployment(id, durationMilliseconds: UInt64(next(600_000))))
+                }
+            }
+            _ = try await ledger.execute(payments)
+            _ = try await ledger.execute(operations)
+            done += count
+        }
+        let appendSeconds = seconds(since: start)
+        self.report(["workload": "mixed", "phase": "append", "commands": done, "seconds": appendSeconds, "commands_per_second": Double(done) / appendSeconds])
+        let views = try ViewStore.open(dataDirectory: root, projections: Ledger.builtInProjections)
+        var total = 0.0
+        for projection in Ledger.builtInProjections {
+            let worker = try ProjectionWorker(projection: projection, log: ledger.log, views: views)
+            try await worker.reset()
+            let began = ContinuousClock.now
+            try await worker.catchUp()
+            let elapsed = seconds(since: began)
+            total += elapsed
+            self.report(["workload": "mixed", "phase": "rebuild", "projection": projection.name, "events": worker.status.checkpoint,
+                         "seconds": elapsed, "events_per_second": Double(worker.status.checkpoint) / elapsed])
+        }
+        let events = ledger.log.headPosition
+        self.report(["workload": "mixed", "phase": "rebuild", "projection": "all", "events": events, "seconds": total,
+                     "events_per_second": Double(events) / total])
+        views.close()
     }
 
     private static let accounts = 10_000

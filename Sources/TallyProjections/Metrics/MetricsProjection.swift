@@ -83,26 +83,26 @@ public struct MetricsProjection: Projection {
 
 /// One counter series: a metric name and its labels.
 public struct MetricSeries: Hashable, Sendable {
-    public var name: String
-    public var labels: [(String, String)]
+    public let name: String
+    public let labels: [(String, String)]
+    /// The database key, computed once (it is also what hashing and equality use).
+    let key: [UInt8]
 
     public init(name: String, labels: [(String, String)]) {
         self.name = name
         self.labels = labels
-    }
-
-    var key: [UInt8] {
-        Array(([self.name] + self.labels.map { "\($0.0)=\($0.1)" }).joined(separator: "\u{1F}").utf8)
+        self.key = Array(([name] + labels.map { "\($0.0)=\($0.1)" }).joined(separator: "\u{1F}").utf8)
     }
 
     init?(key: UnsafeRawBufferPointer) {
         let parts = key.split(separator: 0x1F, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
         guard let name = parts.first, name.hasPrefix("tally_") else { return nil }
-        self.name = name
-        self.labels = parts.dropFirst().compactMap { pair in
-            guard let equals = pair.firstIndex(of: "=") else { return nil }
-            return (String(pair[..<equals]), String(pair[pair.index(after: equals)...]))
-        }
+        self.init(
+            name: name,
+            labels: parts.dropFirst().compactMap { pair in
+                guard let equals = pair.firstIndex(of: "=") else { return nil }
+                return (String(pair[..<equals]), String(pair[pair.index(after: equals)...]))
+            })
     }
 
     public static func == (lhs: MetricSeries, rhs: MetricSeries) -> Bool { lhs.key == rhs.key }
