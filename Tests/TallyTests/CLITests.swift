@@ -84,6 +84,24 @@ import Testing
             #expect(object["credits_posted"] as? String == "100")
             #expect(object["available"] as? String == "100")
             #expect(try runProcess(self.tally, ["verify"] + data).status == 0)
+
+            // A file of transfers: linked, one bad line fails them all; unlinked, only it fails.
+            let file = dir.path + "/transfers.jsonl"
+            try """
+                {"id":"f1","from":"treasury","to":"w1","amount":"10","currency":"APX"}
+                {"id":"f2","from":"w1","to":"treasury","amount":"999999","currency":"APX"}
+
+                {"id":"f3","from":"treasury","to":"w1","amount":5,"currency":"APX","memo":"bonus"}
+                """.write(toFile: file, atomically: true, encoding: .utf8)
+            let linked = try runProcess(self.tally, ["transfer", "--file", file, "--linked", "--json"] + data)
+            #expect(linked.status == 1)
+            let linkedCodes = linked.standardOutput.split(separator: "\n").compactMap { line in
+                (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["code"] as? String
+            }
+            #expect(linkedCodes == ["linked_event_failed", "exceeds_credits", "linked_event_failed"])
+            let unlinked = try runProcess(self.tally, ["transfer", "--file", file, "--json"] + data)
+            #expect(unlinked.status == 1)
+            #expect(unlinked.standardOutput.components(separatedBy: "\"ok\"").count - 1 == 2)
         }
     }
 

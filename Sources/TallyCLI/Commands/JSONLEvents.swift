@@ -10,21 +10,7 @@ enum JSONLEvents {
     }
 
     static func read(path: String, chunk: Int?, actor: String?) throws -> [[Line]] {
-        let data: Data
-        if path == "-" {
-            data = FileHandle.standardInput.readDataToEndOfFile()
-        } else {
-            guard let contents = FileManager.default.contents(atPath: path) else {
-                throw CLIError(code: "invalid_argument", message: "cannot read \(path)")
-            }
-            data = contents
-        }
-        var lines: [Line] = []
-        for (index, text) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let trimmed = text.trimmingCharacters(in: .whitespaces)
-            if trimmed.isEmpty { continue }
-            lines.append(try self.parse(trimmed, line: index + 1, actor: actor))
-        }
+        let lines = try JSONLines.read(path: path).map { line in try self.parse(line.text, line: line.number, actor: actor) }
         guard !lines.isEmpty else { throw CLIError(code: "invalid_batch", message: "\(path) holds no events") }
         let size = chunk ?? lines.count
         return stride(from: 0, to: lines.count, by: size).map { Array(lines[$0..<min($0 + size, lines.count)]) }

@@ -137,19 +137,9 @@ func parseDuration(_ text: String) throws -> UInt64 {
 /// Reads a JSONL file of transfers.
 enum TransferFile {
     static func read(path: String) throws -> [TransferRequest] {
-        let data: Data
-        if path == "-" {
-            data = FileHandle.standardInput.readDataToEndOfFile()
-        } else {
-            guard let contents = FileManager.default.contents(atPath: path) else {
-                throw CLIError(code: "invalid_argument", message: "cannot read \(path)")
-            }
-            data = contents
-        }
         var requests: [TransferRequest] = []
-        for (index, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if trimmed.isEmpty { continue }
+        for (number, trimmed) in try JSONLines.read(path: path) {
+            let index = number - 1
             guard let object = try? JSONSerialization.jsonObject(with: Data(trimmed.utf8)) as? [String: Any] else {
                 throw CLIError(code: "invalid_argument", message: "\(path):\(index + 1): not a JSON object")
             }
