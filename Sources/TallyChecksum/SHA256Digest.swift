@@ -7,3 +7,20 @@ public enum SHA256Digest {
         Array(SHA256.hash(data: bytes))
     }
 }
+
+/// Streaming SHA-256 (for files written in pieces).
+public struct SHA256Stream: Sendable {
+    private var hasher = SHA256()
+
+    public init() {}
+
+    public mutating func update(_ bytes: [UInt8]) { self.hasher.update(data: bytes) }
+
+    /// The digest as 64 lowercase hex digits.
+    public func hex() -> String {
+        self.hasher.finalize().map { byte in
+            let digits = Array("0123456789abcdef")
+            return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
+        }.joined()
+    }
+}

@@ -141,7 +141,7 @@ extension EventLog {
         }
     }
 
-    private func decode(_ bytes: UnsafeRawBufferPointer, position: UInt64) throws -> RecordedEvent {
+    func decode(_ bytes: UnsafeRawBufferPointer, position: UInt64) throws -> RecordedEvent {
         try Self.decoded(try Self.checkedView(bytes, position: position), position: position)
     }
 }

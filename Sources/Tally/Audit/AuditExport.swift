@@ -1,0 +1,154 @@
+public import Foundation
+import TallyChecksum
+
+/// What an audit export selects; every given filter must match.
+public struct AuditFilter: Sendable {
+    public var fromPosition: UInt64 = 1
+    public var toPosition: UInt64?
+    /// Recorded-at bounds, nanoseconds since 1970, inclusive.
+    public var since: UInt64?
+    public var until: UInt64?
+    public var stream: String?
+    public var category: String?
+    public var actor: String?
+    public var types: Set<String> = []
+
+    public init() {}
+
+    /// Whether only a position range is selected: then the export holds every record of it
+    /// and the checksum chain can be verified from the first line to the last.
+    public var isChainComplete: Bool {
+        self.since == nil && self.until == nil && self.stream == nil && self.category == nil && self.actor == nil && self.types.isEmpty
+    }
+
+    func matches(_ event: RecordedEvent) -> Bool {
+        (self.since.map { event.recordedAtNanoseconds >= $0 } ?? true) && (self.until.map { event.recordedAtNanoseconds <= $0 } ?? true)
+            && (self.stream.map { event.streamID == $0 } ?? true) && (self.category.map { event.category == $0 } ?? true)
+            && (self.actor.map { event.metadata.actor == $0 } ?? true) && (self.types.isEmpty || self.types.contains(event.type))
+    }
+
+    var description: [String: String] {
+        var filters: [String: String] = ["from_position": String(self.fromPosition)]
+        filters["to_position"] = self.toPosition.map(String.init)
+        filters["since"] = self.since.map(AuditLine.rfc3339)
+        filters["until"] = self.until.map(AuditLine.rfc3339)
+        filters["stream"] = self.stream
+        filters["category"] = self.category
+        filters["actor"] = self.actor
+        if !self.types.isEmpty { filters["types"] = self.types.sorted().joined(separator: ",") }
+        return filters
+    }
+}
+
+/// The export's file formats.
+public enum AuditFormat: String, Sendable, CaseIterable {
+    case jsonl, csv
+}
+
+/// `FILE.manifest.json`: what an export holds and how to check it.
+public struct AuditManifest: Codable, Sendable, Equatable {
+    public var manifestVersion = 1
+    public var tool = "tally"
+    public var createdAt: String
+    public var format: String
+    public var file: String
+    public var filters: [String: String]
+    /// Every record of the position range is in the file (no filter but positions).
+    public var chainComplete: Bool
+    public var withProof: Bool
+    public var count: UInt64
+    public var firstPosition: UInt64?
+    public var lastPosition: UInt64?
+    public var firstRecordedAt: String?
+    public var lastRecordedAt: String?
+    /// The checksum of the record before the first one (the chain's anchor), hex.
+    public var previousChecksumAtStart: String?
+    /// The checksum of the last record, hex.
+    public var checksumAtEnd: String?
+    /// The commits' seals that overlap the range: first and last position, SHA-256 hex.
+    public var seals: [Seal]
+    /// The file's XXH3-64 and SHA-256, hex (also in FILE.xxh3 and FILE.sha256 for
+    /// `xxhsum -c` and `sha256sum -c`).
+    public var xxh3: String
+    public var sha256: String
+
+    public struct Seal: Codable, Sendable, Equatable {
+        public var first: UInt64
+        public var last: UInt64
+        public var seal: String
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case manifestVersion = "manifest_version", tool, createdAt = "created_at", format, file, filters
+        case chainComplete = "chain_complete", withProof = "with_proof", count
+        case firstPosition = "first_position", lastPosition = "last_position"
+        case firstRecordedAt = "first_recorded_at", lastRecordedAt = "last_recorded_at"
+        case previousChecksumAtStart = "previous_checksum_at_start", checksumAtEnd = "checksum_at_end", seals, xxh3, sha256
+    }
+}
+
+extension Ledger {
+    /// Writes the events `filter` selects to `path` (JSONL or CSV) in constant memory, with
+    /// `path.manifest.json`, `path.xxh3` and `path.sha256` beside it. Reads up to the head as
+    /// it was when the export started (the log is append-only, so that range is fixed while
+    /// writers go on). `progress` hears positions done and the last position.
+    public func exportAudit(
+        to path: String, format: AuditFormat, filter: AuditFilter, withProof: Bool = false,
+        progress: (UInt64, UInt64) -> Void = { _, _ in }
+    ) throws -> AuditManifest {
+        let last = min(filter.toPosition ?? self.log.headPosition, self.log.headPosition)
+        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
+            throw LogError(.invalidArgument, "cannot create \(path)")
+        }
+        defer { try? handle.close() }
+        var xxh3 = XXH3Stream()
+        var sha256 = SHA256Stream()
+        var buffer: [UInt8] = []
+        func write(_ bytes: [UInt8], flush: Bool = false) {
+            buffer.append(contentsOf: bytes)
+            if flush || buffer.count >= 1 << 20 {
+                buffer.withUnsafeBytes { xxh3.update($0) }
+                sha256.update(buffer)
+                handle.write(Data(buffer))
+                buffer.removeAll(keepingCapacity: true)
+            }
+        }
+        if format == .csv { write(AuditLine.csvHeader) }
+        var count: UInt64 = 0
+        var first: RecordedEvent?
+        var previous: RecordedEvent?
+        var position = max(filter.fromPosition, 1)
+        while position <= last {
+            let page = try self.log.records(fromPosition: position, limit: Int(min(UInt64(Limits.readEventsMax), last - position + 1)))
+            guard let tail = page.last else { break }
+            for (event, bytes) in page where event.position <= last && filter.matches(event) {
+                if first == nil { first = event }
+                previous = event
+                count += 1
+                write(format == .jsonl ? AuditLine.jsonl(event, record: withProof ? bytes : nil) : AuditLine.csv(event))
+            }
+            position = tail.event.position + 1
+            progress(min(position - 1, last), last)
+        }
+        write([], flush: true)
+        let seals = try first.flatMap { first in
+            try previous.map { last in try self.log.seals(covering: first.position...last.position) }
+        } ?? []
+        let name = URL(fileURLWithPath: path).lastPathComponent
+        let manifest = AuditManifest(
+            createdAt: AuditLine.rfc3339(UInt64(Date().timeIntervalSince1970 * 1e9)), format: format.rawValue, file: name,
+            filters: filter.description, chainComplete: filter.isChainComplete, withProof: withProof && format == .jsonl, count: count,
+            firstPosition: first?.position, lastPosition: previous?.position,
+            firstRecordedAt: first.map { AuditLine.rfc3339($0.recordedAtNanoseconds) },
+            lastRecordedAt: previous.map { AuditLine.rfc3339($0.recordedAtNanoseconds) },
+            previousChecksumAtStart: first.map { XXH3.hex($0.previousChecksum) }, checksumAtEnd: previous.map { XXH3.hex($0.checksum) },
+            seals: seals.map { AuditManifest.Seal(first: $0.first, last: $0.last, seal: $0.seal) },
+            xxh3: XXH3.hex(xxh3.digest()), sha256: sha256.hex())
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(manifest).write(to: URL(fileURLWithPath: path + ".manifest.json"))
+        try "XXH3 (\(name)) = \(manifest.xxh3)\n".write(toFile: path + ".xxh3", atomically: true, encoding: .utf8)
+        try "\(manifest.sha256)  \(name)\n".write(toFile: path + ".sha256", atomically: true, encoding: .utf8)
+        return manifest
+    }
+}

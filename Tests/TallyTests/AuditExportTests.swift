@@ -1,0 +1,86 @@
+import Foundation
+import Tally
+import TallyTesting
+import Testing
+
+/// Exports, then damages the file the ways an auditor must catch, and checks that verify
+/// names each by line.
+@Suite struct AuditExportTests {
+    private func ledgerWithEvents(_ dir: TemporaryDirectory) async throws -> Ledger {
+        let ledger = try await Ledger.open(at: dir.path, configuration: LogConfiguration(createIfMissing: true), expiryInterval: nil)
+        _ = try await ledger.openAccount(Account(id: "treasury", agent: "ops", currency: "APX"))
+        _ = try await ledger.openAccount(Account(id: "w1", agent: "a1", currency: "APX"))
+        for index in 0..<30 {
+            _ = try await ledger.submit(TransferRequest(id: DomainID(stringLiteral: "t\(index)"), debitAccount: "treasury", creditAccount: "w1", amount: UInt64(index + 1), currency: "APX"))
+        }
+        _ = try await ledger.log.append(to: "note-1", events: [ProposedEvent(type: "note.added", payload: Array(#"{"text":"=SUM(A1:A9)"}"#.utf8), metadata: EventMetadata(actor: "ops"))])
+        return ledger
+    }
+
+    private func problems(_ path: String, _ edit: (inout [String]) -> Void) throws -> [AuditVerification.Problem] {
+        var lines = try String(contentsOfFile: path, encoding: .utf8).components(separatedBy: "\n").filter { !$0.isEmpty }
+        edit(&lines)
+        let damaged = path + ".damaged.jsonl"
+        try (lines.joined(separator: "\n") + "\n").write(toFile: damaged, atomically: true, encoding: .utf8)
+        // The attacker also fixes the file hashes in the manifest: only the chain and the proof remain.
+        var manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path + ".manifest.json"))) as? [String: Any] ?? [:]
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: damaged))
+        let fixed = try Ledger.hashesForTests(Array(bytes))
+        manifest["xxh3"] = fixed.xxh3
+        manifest["sha256"] = fixed.sha256
+        try JSONSerialization.data(withJSONObject: manifest).write(to: URL(fileURLWithPath: damaged + ".manifest.json"))
+        return try Ledger.verifyAuditExport(at: damaged).problems
+    }
+
+    @Test func aCleanExportVerifiesAndEveryKindOfDamageIsNamedByLine() async throws {
+        try await withTemporaryDirectory { dir in
+            let ledger = try await self.ledgerWithEvents(dir)
+            let path = dir.path + "/export.jsonl"
+            let manifest = try ledger.exportAudit(to: path, format: .jsonl, filter: AuditFilter(), withProof: true)
+            #expect(manifest.count == ledger.log.headPosition && manifest.chainComplete)
+            #expect(try Ledger.verifyAuditExport(at: path, against: ledger.log).isValid)
+
+            // An edited field (amount in the payload of line 10).
+            let edited = try self.problems(path) { lines in lines[9] = lines[9].replacingOccurrences(of: #""amount":"8""#, with: #""amount":"800""#) }
+            #expect(edited.contains { $0.line == 10 && $0.message.contains("payload") }, "\(edited)")
+            // A dropped line.
+            let dropped = try self.problems(path) { lines in lines.remove(at: 5) }
+            #expect(dropped.contains { $0.line == 6 }, "\(dropped)")
+            // Two lines swapped.
+            let swapped = try self.problems(path) { lines in lines.swapAt(3, 4) }
+            #expect(swapped.contains { $0.line == 4 }, "\(swapped)")
+            // A duplicated line.
+            let duplicated = try self.problems(path) { lines in lines.insert(lines[7], at: 8) }
+            #expect(duplicated.contains { $0.line == 9 }, "\(duplicated)")
+            // An inserted line taken from another export position.
+            let inserted = try self.problems(path) { lines in lines.insert(lines[20], at: 2) }
+            #expect(inserted.contains { $0.line == 3 }, "\(inserted)")
+            // The file's hashes guard the whole file: a change without fixing the manifest.
+            var plain = try String(contentsOfFile: path, encoding: .utf8)
+            plain = plain.replacingOccurrences(of: "treasury", with: "treasurx")
+            try plain.write(toFile: path, atomically: true, encoding: .utf8)
+            #expect(try Ledger.verifyAuditExport(at: path).problems.contains { $0.message.contains("XXH3") })
+            await ledger.close()
+        }
+    }
+
+    @Test func csvHasAHeaderFlattenedColumnsAndNeutralisedFormulas() async throws {
+        try await withTemporaryDirectory { dir in
+            let ledger = try await self.ledgerWithEvents(dir)
+            let path = dir.path + "/export.csv"
+            var filter = AuditFilter()
+            filter.types = ["transfer.posted", "note.added"]
+            let manifest = try ledger.exportAudit(to: path, format: .csv, filter: filter)
+            #expect(manifest.count == 31 && !manifest.chainComplete)
+            let rows = try String(contentsOfFile: path, encoding: .utf8).components(separatedBy: "\r\n").filter { !$0.isEmpty }
+            #expect(rows[0].hasPrefix("position,recorded_at,stream,type,actor,amount,currency,debit_account,credit_account"))
+            #expect(rows[1].contains(",transfer.posted,,1,APX,treasury,w1,"))
+            // The note's payload cell starts with {, so it is safe; a formula-looking cell gets a quote.
+            #expect(Ledger.csvCell("=SUM(A1)") == "'=SUM(A1)")
+            #expect(Ledger.csvCell("-5") == "'-5")
+            #expect(Ledger.csvCell("a,b") == "\"a,b\"")
+            #expect(try Ledger.verifyAuditExport(at: path).isValid)
+            await ledger.close()
+        }
+    }
+}
