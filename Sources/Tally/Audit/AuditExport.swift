@@ -119,7 +119,8 @@ extension Ledger {
         var previous: RecordedEvent?
         var position = max(filter.fromPosition, 1)
         while position <= last {
-            let page = try self.log.records(fromPosition: position, limit: Int(min(UInt64(Limits.readEventsMax), last - position + 1)))
+            // Pages of 1,000 records: memory stays flat whatever the export's size.
+            let page = try self.log.records(fromPosition: position, limit: Int(min(1_000, last - position + 1)))
             guard let tail = page.last else { break }
             for (event, bytes) in page where event.position <= last && filter.matches(event) {
                 if first == nil { first = event }
