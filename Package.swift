@@ -85,7 +85,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TallyDomainTests", dependencies: ["TallyDomain"], swiftSettings: swiftSettings),
-        .testTarget(name: "TallyTests", dependencies: ["Tally", "TallyTesting"], swiftSettings: swiftSettings),
+        .testTarget(name: "TallyTests", dependencies: ["Tally", "TallyChecksum", "TallyTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "ArchitectureTests", swiftSettings: swiftSettings),
     ],
     swiftLanguageModes: [.v6]

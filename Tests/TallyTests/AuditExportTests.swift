@@ -1,5 +1,6 @@
 import Foundation
 import Tally
+import TallyChecksum
 import TallyTesting
 import Testing
 
@@ -25,9 +26,10 @@ import Testing
         // The attacker also fixes the file hashes in the manifest: only the chain and the proof remain.
         var manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path + ".manifest.json"))) as? [String: Any] ?? [:]
         let bytes = try Data(contentsOf: URL(fileURLWithPath: damaged))
-        let fixed = try Ledger.hashesForTests(Array(bytes))
-        manifest["xxh3"] = fixed.xxh3
-        manifest["sha256"] = fixed.sha256
+        var sha256 = SHA256Stream()
+        sha256.update(Array(bytes))
+        manifest["xxh3"] = XXH3.hex(XXH3.hash(Array(bytes)))
+        manifest["sha256"] = sha256.hex()
         try JSONSerialization.data(withJSONObject: manifest).write(to: URL(fileURLWithPath: damaged + ".manifest.json"))
         return try Ledger.verifyAuditExport(at: damaged).problems
     }

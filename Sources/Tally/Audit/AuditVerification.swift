@@ -136,16 +136,6 @@ extension Ledger {
 }
 
 extension Ledger {
-    /// The XXH3 and SHA-256 hex of `bytes`, as a manifest records them (for tests that forge
-    /// a manifest to show that the chain, not only the file hash, catches a change).
-    public static func hashesForTests(_ bytes: [UInt8]) throws -> (xxh3: String, sha256: String) {
-        var sha = SHA256Stream()
-        sha.update(bytes)
-        return (XXH3.hex(bytes.withUnsafeBytes { XXH3.hash($0) }), sha.hex())
-    }
-}
-
-extension Ledger {
     /// How an export writes a CSV cell: RFC 4180 quoting, and a leading `'` for a cell a
     /// spreadsheet would run as a formula (= + - @, tab, CR).
     public static func csvCell(_ value: String) -> String { AuditLine.csvCell(value) }
