@@ -66,7 +66,7 @@ let package = Package(
         ),
         // A child process for the crash tests: appends from many tasks and reports every
         // acknowledged event on stdout. Lives in Sources/ because tests launch it as a process.
-        .executableTarget(name: "TallyCrashChild", dependencies: ["Tally"], swiftSettings: swiftSettings),
+        .executableTarget(name: "TallyCrashChild", dependencies: ["Tally", "TallyLMDB"], swiftSettings: swiftSettings),
         .target(name: "TallyTesting", dependencies: ["Tally"], swiftSettings: swiftSettings),
         .testTarget(name: "TallyLMDBTests", dependencies: ["TallyLMDB", "TallyTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "TallyChecksumTests", dependencies: ["TallyChecksum"], swiftSettings: swiftSettings),

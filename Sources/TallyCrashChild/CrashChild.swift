@@ -1,5 +1,6 @@
 import Foundation
 import Tally
+import TallyLMDB
 
 /// The process the crash tests kill: appends single events durably from many tasks and
 /// writes one line per acknowledged append to standard output:
@@ -9,7 +10,8 @@ import Tally
 /// payload of each event is `{"id":"<event id>"}`, so the parent can check it byte for byte.
 ///
 /// With `transfers`, the tasks post transfers instead (see ``transfers(_:tasks:accounts:)``);
-/// with `project`, it brings the balances projection up to the head of an existing log, in
+/// with `hold-reader`, it holds a read transaction on the LMDB environment DATA_DIR until
+/// killed (the stale-reader test); with `project`, it brings the balances projection up to the head of an existing log, in
 /// small batches, printing `AT <checkpoint>` after each (the kill test for projections).
 @main
 enum CrashChild {
@@ -18,6 +20,17 @@ enum CrashChild {
         guard arguments.count >= 4, let tasks = Int(arguments[2]), let streams = Int(arguments[3]) else {
             FileHandle.standardError.write(Data("usage: TallyCrashChild DATA_DIR TASKS STREAMS [transfers]\n".utf8))
             exit(2)
+        }
+        if arguments.count > 4 && arguments[4] == "hold-reader" {
+            // Holds a read transaction on the LMDB environment at DATA_DIR until killed.
+            let environment = try Environment.open(
+                at: arguments[1], databases: [],
+                configuration: EnvironmentConfiguration(mapSizeBytes: 1 << 26, databasesMax: 4, readOnly: true), writer: nil)
+            try environment.read { _ in
+                FileHandle.standardOutput.write(Data("READING\n".utf8))
+                sleep(600)
+            }
+            return
         }
         if arguments.count > 4 && arguments[4] == "project" {
             try await self.project(arguments[1])

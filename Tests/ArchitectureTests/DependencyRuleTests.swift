@@ -18,7 +18,7 @@ import Testing
         "Tally": ["TallyLog", "TallyDomain", "TallyProjections", "TallyChecksum", "Logging"],
         "TallyServer": ["Tally", "TallyDomain", "Prometheus"],
         "TallyCLI": ["Tally", "TallyDomain", "TallyServer", "ArgumentParser"],
-        "TallyCrashChild": ["Tally"],
+        "TallyCrashChild": ["Tally", "TallyLMDB"],
         "TallyTesting": ["Tally"],
     ]
 

@@ -137,3 +137,37 @@ import TallyTesting
         }
     }
 }
+
+/// A reader process killed while it holds a read transaction leaves a stale slot that
+/// would pin old pages forever; the writer clears it (at open and every 10 s).
+@Suite struct StaleReaderTests {
+    @Test func aKilledReadersSlotIsCleared() async throws {
+        try await withTemporaryDirectory { dir in
+            let writer = WriterThread(name: "stale-writer")
+            defer { writer.stop() }
+            let env = try Environment.open(
+                at: dir.path, databases: ["a"],
+                configuration: EnvironmentConfiguration(mapSizeBytes: 1 << 26, databasesMax: 4, readOnly: false), writer: writer)
+            defer { env.close() }
+            #expect(try env.clearStaleReaders() == 0)
+            let child = Process()
+            child.executableURL = URL(fileURLWithPath: BuiltProducts.executable("TallyCrashChild"))
+            child.arguments = [dir.path, "0", "0", "hold-reader"]
+            let out = Pipe()
+            child.standardOutput = out
+            child.standardError = FileHandle.nullDevice
+            try child.run()
+            var seen = Data()
+            let deadline = Date().addingTimeInterval(20)
+            while !String(decoding: seen, as: UTF8.self).contains("READING") && Date() < deadline && child.isRunning {
+                seen.append(out.fileHandleForReading.availableData)
+            }
+            #expect(String(decoding: seen, as: UTF8.self).contains("READING"), "the reader never started")
+            #expect(try env.clearStaleReaders() == 0, "a live reader is not stale")
+            kill(child.processIdentifier, SIGKILL)
+            child.waitUntilExit()
+            #expect(try env.clearStaleReaders() == 1, "the killed reader's slot should be cleared")
+            #expect(try env.clearStaleReaders() == 0)
+        }
+    }
+}
