@@ -138,6 +138,19 @@ public final class EventLog: Sendable {
     public func close() async {
         guard !self.closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         self.committer?.close()
+        if let committer = self.committer, let writer = self.writer, committer.failureReason == nil,
+            committer.tail.withLock({ $0.count }) >= Limits.closeCheckpointEventsMin
+        {
+            // A long tail would be replayed by every later open (short CLI runs never reach
+            // tailEventsMax): persist it now, after the queued appends (the writer is FIFO).
+            _ = try? await writer.run {
+                while committer.tail.withLock({ $0.count }) > 0 && committer.failureReason == nil {
+                    let before = committer.tail.withLock { $0.count }
+                    committer.flushIndex(limit: Limits.indexFlushEventsMax)
+                    if committer.tail.withLock({ $0.count }) == before { break }
+                }
+            }
+        }
         if let writer = self.writer {
             // Joining the writer thread blocks; do it off the cooperative pool.
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in

@@ -34,6 +34,9 @@ public enum Limits {
     public static let idRunMergeEntriesMax = 1_000_000
     /// How many `ids` runs of similar size one merge combines.
     public static let idRunMergeFanIn = 8
+    /// Closing a writable log persists its index tail when it holds at least this many
+    /// events, so the next open does not replay them.
+    public static let closeCheckpointEventsMin = 10_000
     /// The most events one read returns.
     public static let readEventsMax = 10_000
     /// The most events a subscription reads ahead of its consumer.

@@ -288,6 +288,23 @@ import Testing
         }
     }
 
+    /// Short-lived writers (CLI runs) never fill the tail; closing persists a long one so
+    /// the next open does not replay it.
+    @Test func closePersistsALongTail() async throws {
+        try await withTemporaryDirectory { dir in
+            var log = try await EventLog.open(at: dir.path, configuration: LogConfiguration(createIfMissing: true))
+            for chunk in 0..<11 {
+                _ = try await log.append(to: "bulk-\(chunk)", events: (0..<1_000).map { _ in event() })
+            }
+            #expect(try log.stats().indexCheckpoint == 0)
+            await log.close()
+            log = try await EventLog.open(at: dir.path, configuration: LogConfiguration(readOnly: true))
+            #expect(try log.stats().indexCheckpoint == 11_000)
+            #expect(try log.verify().isClean)
+            await log.close()
+        }
+    }
+
     @Test func idRunsStayFewAndEveryIDIsFoundAcrossReopen() async throws {
         try await withTemporaryDirectory { dir in
             let config = LogConfiguration(tailEventsMax: 64, createIfMissing: true)
