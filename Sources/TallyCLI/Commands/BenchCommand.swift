@@ -22,6 +22,8 @@ struct BenchCommand: AsyncParsableCommand {
                         other workloads; alone it first posts --events transfers)
               mixed     --events of a fleet mix (70% transfers, 25% health checks, 5%
                         deployment steps), then every built-in projection rebuilt together
+            It first prints the machine: CPU, cores, memory, kernel, the filesystem of
+            --directory and the fsync latency measured there (200 write + fdatasync pairs).
             Compare with the raw LMDB limits measured in the same run (see docs/benchmarks.md).
             """)
 
@@ -37,6 +39,7 @@ struct BenchCommand: AsyncParsableCommand {
         let selected = Set(self.workloads.contains("all") ? ["batch", "single", "scan", "transfers", "payroll", "hot", "replay", "mixed"] : self.workloads)
         let root = "\(self.directory)/tally-bench-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: root) }
+        self.report(BenchMachine.describe(directory: self.directory))
         let ledger = try await Ledger.open(at: root, configuration: LogConfiguration(createIfMissing: true))
         let payload = Array(String(repeating: "x", count: 200).utf8)
         let ids = BenchIDs()
@@ -49,8 +52,12 @@ struct BenchCommand: AsyncParsableCommand {
                 _ = try await ledger.log.append(to: "bench-\(appended % 10_000)", events: events)
                 appended += count
             }
-            self.report(["workload": "batch", "events": appended, "batch": self.batch, "seconds": seconds(since: start),
-                         "events_per_second": Double(appended) / seconds(since: start)])
+            let elapsed = seconds(since: start)
+            let stats = try ledger.log.stats()
+            let fileBytes = (try? FileManager.default.attributesOfItem(atPath: EventLog.logPath(in: root) + "/data.mdb")[.size] as? Int) ?? 0
+            self.report(["workload": "batch", "events": appended, "batch": self.batch, "seconds": elapsed,
+                         "events_per_second": Double(appended) / elapsed,
+                         "disk_bytes_per_event": Double(fileBytes) / Double(max(1, stats.events))])
         }
         if selected.contains("single") {
             for clients in self.clients {
