@@ -36,10 +36,13 @@ public final class Ledger: Sendable {
         }
     }
 
+    /// Streams of the ledger's own records (API keys, admin actions): `tally-…`, reserved.
+    public static let systemStreamPrefix = "tally-"
+
     /// Opens the ledger in `directory` and rebuilds the payments write model from the log.
     ///
-    /// Streams `account-…`, `transfer-…`, `deployment-…`, `service-…` and `health-…` are
-    /// reserved for the domain's commands; a plain ``EventLog/append(_:)`` there is refused
+    /// Streams `account-…`, `transfer-…`, `deployment-…`, `service-…`, `health-…` and
+    /// `tally-…` are reserved for the domain's commands; a plain ``EventLog/append(_:)`` there is refused
     /// with `reserved_stream`.
     ///
     /// - Parameters:
@@ -60,7 +63,7 @@ public final class Ledger: Sendable {
         logger: Logger = Logger(label: "tally")
     ) async throws -> Ledger {
         var configuration = configuration
-        for prefix in ["account-", "transfer-"] + OperationsEvent.streamPrefixes
+        for prefix in ["account-", "transfer-", Ledger.systemStreamPrefix] + OperationsEvent.streamPrefixes
         where !configuration.reservedStreamPrefixes.contains(prefix) {
             configuration.reservedStreamPrefixes.append(prefix)
         }

@@ -7,6 +7,8 @@ struct TallyCommand: AsyncParsableCommand {
         abstract: "Tally: an event-sourced, checksummed ledger for fleets of autonomous agents.",
         discussion: """
             Every command works on a data directory (--data, default ./data). Start with:
+              tally serve                     the HTTP API on 127.0.0.1:8080 (see tally serve --help)
+              tally keys create --role admin --name ops     an API key, printed once
               tally init                      create ./data
               tally append --stream health-api --type health.checked --payload '{"status":"healthy"}'
               tally read --from-position 1    read the log
@@ -20,7 +22,7 @@ struct TallyCommand: AsyncParsableCommand {
             InitCommand.self, AppendCommand.self, ReadCommand.self, TailCommand.self, VerifyCommand.self,
             StatsCommand.self, AccountsCommand.self, TransferCommand.self, BalanceCommand.self, StatementCommand.self,
             DeployCommand.self, DeploymentsCommand.self, HealthCommand.self, AuditCommand.self, MetricsCommand.self, ProjectionsCommand.self, ReplayCommand.self,
-            DemoCommand.self, BenchCommand.self,
+            ServeCommand.self, KeysCommand.self, DemoCommand.self, BenchCommand.self,
         ]
     )
 }

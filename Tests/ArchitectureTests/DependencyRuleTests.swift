@@ -16,8 +16,11 @@ import Testing
         "TallyDomain": [],
         "TallyProjections": ["TallyLog", "TallyDomain", "TallyLMDB", "Logging", "ServiceLifecycle"],
         "Tally": ["TallyLog", "TallyDomain", "TallyProjections", "TallyChecksum", "Logging"],
-        "TallyServer": ["Tally", "TallyDomain", "Prometheus"],
-        "TallyCLI": ["Tally", "TallyDomain", "TallyServer", "ArgumentParser"],
+        "TallyServer": [
+            "Tally", "TallyDomain", "TallyChecksum", "Prometheus", "Logging", "ServiceLifecycle", "UnixSignals", "Hummingbird",
+            "HummingbirdCore", "HummingbirdTLS", "HTTPTypes",
+        ],
+        "TallyCLI": ["Tally", "TallyDomain", "TallyServer", "ArgumentParser", "Logging"],
         "TallyCrashChild": ["Tally", "TallyLMDB"],
         "TallyTesting": ["Tally"],
     ]

@@ -113,13 +113,5 @@ enum AuditLine {
         return metadata
     }
 
-    static func rfc3339(_ nanoseconds: UInt64) -> String {
-        var seconds = time_t(nanoseconds / 1_000_000_000)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        let fraction = String(nanoseconds % 1_000_000_000)
-        return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02d.%@Z", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1, Int(parts.tm_mday),
-            Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), String(repeating: "0", count: 9 - fraction.count) + fraction)
-    }
+    static func rfc3339(_ nanoseconds: UInt64) -> String { RFC3339.format(nanoseconds: nanoseconds) }
 }

@@ -2,18 +2,21 @@ import TallyChecksum
 extension Ledger {
     /// Runs deployment, service and health commands inside one group commit, one outcome each.
     ///
+    /// Every event written carries `metadata`; its `actor`, when set, is the actor of record
+    /// (otherwise a deployment's deployer is).
+    ///
     /// - Throws: ``LogError`` only when the ledger cannot write at all; rejections are outcomes.
-    public func execute(_ commands: [OperationsCommand]) async throws -> [OperationsOutcome] {
+    public func execute(_ commands: [OperationsCommand], metadata: EventMetadata = .empty) async throws -> [OperationsOutcome] {
         guard !commands.isEmpty else { return [] }
         let operations = self.operations
         return try await self.log.withinCommit { append in
-            operations.execute(commands, now: wallClockNow(), append: append)
+            operations.execute(commands, now: wallClockNow(), metadata: metadata, append: append)
         }
     }
 
     /// Runs one operations command.
-    public func execute(_ command: OperationsCommand) async throws -> OperationsOutcome {
-        let outcomes = try await self.execute([command])
+    public func execute(_ command: OperationsCommand, metadata: EventMetadata = .empty) async throws -> OperationsOutcome {
+        let outcomes = try await self.execute([command], metadata: metadata)
         guard let outcome = outcomes.first else { preconditionFailure("one command, one outcome") }
         return outcome
     }

@@ -53,7 +53,7 @@ final class OperationsModel: CommitListener, @unchecked Sendable {
     }
 
     /// Decides each command against the batch's state, appends its events and folds them.
-    func execute(_ commands: [OperationsCommand], now: UInt64, append: CommitAppend) -> [OperationsOutcome] {
+    func execute(_ commands: [OperationsCommand], now: UInt64, metadata: EventMetadata = .empty, append: CommitAppend) -> [OperationsOutcome] {
         commands.map { command in
             // Taken out and put back so the batch's state stays uniquely referenced: a copy
             // per command would copy every dictionary of the model.
@@ -61,7 +61,7 @@ final class OperationsModel: CommitListener, @unchecked Sendable {
             defer { self.pending = state }
             let outcome = Operations.decide(command, state: state, now: now)
             guard case .applied(let events) = outcome, !events.isEmpty else { return outcome }
-            switch append(Self.streams(for: events)) {
+            switch append(Self.streams(for: events, metadata: metadata)) {
             case .success:
                 for event in events {
                     do { try Operations.evolve(event, state: &state) } catch {
@@ -78,16 +78,16 @@ final class OperationsModel: CommitListener, @unchecked Sendable {
 
     /// One append per event (each event is its own stream's next version; health checks
     /// and service events use `any`, deployments expect their exact version).
-    static func streams(for events: [OperationsEvent]) -> [StreamAppend] {
+    static func streams(for events: [OperationsEvent], metadata: EventMetadata = .empty) -> [StreamAppend] {
         events.map { event in
             let expected: ExpectedVersion
             switch event {
             case .deploymentStarted: expected = .noStream
             default: expected = .any
             }
-            // The deployer is the actor of record for the audit trail.
-            var metadata = EventMetadata.empty
-            if case .deploymentStarted(let deployment) = event { metadata.actor = deployment.actor.rawValue }
+            // The caller's actor wins; otherwise the deployer is the actor of record.
+            var metadata = metadata
+            if metadata.actor == nil, case .deploymentStarted(let deployment) = event { metadata.actor = deployment.actor.rawValue }
             return StreamAppend(
                 streamID: event.streamID, expectedVersion: expected,
                 events: [ProposedEvent(id: UUID(), type: event.type, payload: event.payload, metadata: metadata)])

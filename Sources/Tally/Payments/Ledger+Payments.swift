@@ -5,13 +5,17 @@ extension Ledger {
     /// the others); with `linked`, all succeed or none is applied (the failing one gets its
     /// code, the others `linked_event_failed`). Rejections are outcomes, not errors.
     ///
+    /// Every event written carries `metadata` (the server stamps the caller's key as `actor`).
+    ///
     /// - Throws: ``LogError`` only when the ledger cannot write at all (`read_only`,
     ///   `unhealthy`, `closed`, a storage error); then nothing was applied.
-    public func execute(_ commands: [PaymentCommand], linked: Bool = false) async throws -> [PaymentOutcome] {
+    public func execute(_ commands: [PaymentCommand], linked: Bool = false, metadata: EventMetadata = .empty) async throws
+        -> [PaymentOutcome]
+    {
         guard !commands.isEmpty else { return [] }
         let payments = self.payments
         return try await self.log.withinCommit { append in
-            payments.execute(commands, linked: linked, now: wallClockNow(), append: append)
+            payments.execute(commands, linked: linked, now: wallClockNow(), metadata: metadata, append: append)
         }
     }
 

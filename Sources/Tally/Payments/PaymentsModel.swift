@@ -61,7 +61,9 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
 
     /// Decides `commands` against the committed state plus the batch, appends the events of
     /// each accepted one (all of them at once if `linked`), and folds them into the batch.
-    func execute(_ commands: [PaymentCommand], linked: Bool, now: UInt64, append: CommitAppend) -> [PaymentOutcome] {
+    func execute(
+        _ commands: [PaymentCommand], linked: Bool, now: UInt64, metadata: EventMetadata = .empty, append: CommitAppend
+    ) -> [PaymentOutcome] {
         if linked {
             let decided = self.committed.withLock { state in
                 Payments.decideLinked(commands, state: state, changes: self.batch, now: now)
@@ -72,7 +74,7 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
                 return []
             }
             if events.isEmpty { return decided.outcomes }
-            switch append(Self.streams(for: events)) {
+            switch append(Self.streams(for: events, metadata: metadata)) {
             case .success:
                 self.batch = trial
                 self.batchEvents += events.count
@@ -86,7 +88,7 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
                 Payments.decide(command, state: state, changes: self.batch, now: now)
             }
             guard case .applied(let events) = outcome, !events.isEmpty else { return outcome }
-            switch append(Self.streams(for: events)) {
+            switch append(Self.streams(for: events, metadata: metadata)) {
             case .success:
                 self.batchEvents += events.count
                 self.committed.withLock { state in
@@ -110,19 +112,19 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
 
     /// The appends for `events`: one stream append per stream, in first-seen order, each
     /// expecting the version its first event takes (so a stream is created exactly once).
-    static func streams(for events: [PaymentEvent]) -> [StreamAppend] {
+    static func streams(for events: [PaymentEvent], metadata: EventMetadata = .empty) -> [StreamAppend] {
         if events.count == 1, let event = events.first {
             let expected: ExpectedVersion = event.streamVersion == 0 ? .noStream : .exact(event.streamVersion - 1)
             return [
                 StreamAppend(
                     streamID: event.streamID, expectedVersion: expected,
-                    events: [ProposedEvent(id: Self.eventID(event), type: event.type, payload: event.payload)])
+                    events: [ProposedEvent(id: Self.eventID(event), type: event.type, payload: event.payload, metadata: metadata)])
             ]
         }
         var streams: [StreamAppend] = []
         var indexOf: [String: Int] = [:]
         for event in events {
-            let proposed = ProposedEvent(id: Self.eventID(event), type: event.type, payload: event.payload)
+            let proposed = ProposedEvent(id: Self.eventID(event), type: event.type, payload: event.payload, metadata: metadata)
             if let index = indexOf[event.streamID] {
                 streams[index].events.append(proposed)
             } else {

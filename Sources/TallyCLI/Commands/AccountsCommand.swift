@@ -117,9 +117,9 @@ func accountText(_ account: Account) -> String {
 }
 
 /// Opens the ledger for one command and closes it afterwards.
-func withLedger(_ options: CommonOptions, readOnly: Bool = false, _ body: (Ledger) async throws -> Void) async throws {
+func withLedger(_ options: CommonOptions, readOnly: Bool = false, create: Bool = false, _ body: (Ledger) async throws -> Void) async throws {
     let ledger = try await Ledger.open(
-        at: options.data, configuration: options.configuration(readOnly: readOnly), expiryInterval: nil)
+        at: options.data, configuration: options.configuration(readOnly: readOnly, create: create), expiryInterval: nil)
     do {
         try await body(ledger)
     } catch {

@@ -141,14 +141,8 @@ struct AuditCommand: AsyncParsableCommand {
 
 /// RFC 3339 (with or without fractional seconds) → nanoseconds since 1970.
 func parseTime(_ text: String, option: String) throws -> UInt64 {
-    let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    let date = formatter.date(from: text) ?? {
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.date(from: text)
-    }()
-    guard let date, date.timeIntervalSince1970 >= 0 else {
+    guard let nanoseconds = RFC3339.parse(text) else {
         throw CLIError(code: "invalid_argument", message: "\(option) \"\(text)\" is not an RFC 3339 time like 2026-11-22T08:00:00Z")
     }
-    return UInt64(date.timeIntervalSince1970 * 1e9)
+    return nanoseconds
 }

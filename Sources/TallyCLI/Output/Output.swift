@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Tally
+import TallyServer
 
 /// Rendering of results and errors for people (text) and scripts (`--json`).
 enum Output {
@@ -25,6 +26,8 @@ enum Output {
             (code, message) = (error.code.rawValue, error.message)
         } else if let error = error as? Rejection {
             (code, message) = (error.code.rawValue, error.message)
+        } else if let error = error as? APIProblem {
+            (code, message) = (error.code, error.detail)
         } else if let error = error as? CLIError {
             (code, message) = (error.code, error.message)
         } else {
@@ -64,17 +67,7 @@ enum Output {
     }
 
     /// RFC 3339 in UTC with nanoseconds, e.g. `2026-11-22T07:40:01.123456789Z`.
-    static func rfc3339(nanoseconds: UInt64) -> String {
-        let seconds = time_t(nanoseconds / 1_000_000_000)
-        var parts = tm()
-        var copy = seconds
-        gmtime_r(&copy, &parts)
-        let fraction = String(nanoseconds % 1_000_000_000)
-        return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02d.%@Z", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
-            Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec),
-            String(repeating: "0", count: 9 - fraction.count) + fraction)
-    }
+    static func rfc3339(nanoseconds: UInt64) -> String { RFC3339.format(nanoseconds: nanoseconds) }
 }
 
 /// A usage error found by the CLI itself.

@@ -1,0 +1,77 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Tally
+
+/// The outermost middleware: gives every request an id (the client's `X-Request-Id` or a new
+/// one) that every log line of the request carries, resolves the bearer key, turns every
+/// error into an RFC 9457 problem, and writes one access-log line per request.
+struct RequestMiddleware: RouterMiddleware {
+    typealias Context = TallyRequestContext
+    let keys: KeyStore
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        let started = ContinuousClock.now
+        let requestID = request.headers[.xRequestID].flatMap { $0.utf8.count <= 128 ? $0 : nil } ?? UUID().uuidString.lowercased()
+        context.requestID = requestID
+        context.logger[metadataKey: "request_id"] = .string(requestID)
+        context.logger[metadataKey: "hb.request.id"] = nil
+        if let authorization = request.headers[.authorization] {
+            if authorization.hasPrefix("Bearer "), let key = self.keys.authenticate(String(authorization.dropFirst(7))) {
+                context.key = key
+                context.logger[metadataKey: "key"] = .string(key.name)
+            } else {
+                var problem = APIProblem(
+                    .unauthorized, "invalid_key",
+                    "the Authorization header does not hold a live key; send `Authorization: Bearer tally_…` with a key from `tally keys create`")
+                problem.headers[.wwwAuthenticate] = "Bearer"
+                context.authenticationFailure = problem
+            }
+        }
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch let problem as APIProblem {
+            response = try problem.response(from: request, context: context)
+        } catch let error as LogError {
+            response = try APIProblem.log(error).response(from: request, context: context)
+        } catch let rejection as Rejection {
+            response = try APIProblem.rejection(rejection).response(from: request, context: context)
+        } catch let error as HTTPError {
+            let problem = APIProblem(error.status, Self.code(for: error.status), error.body ?? error.status.reasonPhrase)
+            response = try problem.response(from: request, context: context)
+        } catch {
+            context.logger.error("request failed", metadata: ["error": "\(error)"])
+            let problem = APIProblem(.internalServerError, "internal_error", "the server failed to answer; the log has the details (request \(requestID))")
+            response = try problem.response(from: request, context: context)
+        }
+        response.headers[.xRequestID] = requestID
+        let elapsed = ContinuousClock.now - started
+        let milliseconds = Double(elapsed.components.seconds) * 1e3 + Double(elapsed.components.attoseconds) / 1e15
+        context.logger.info(
+            "access",
+            metadata: [
+                "method": .string(request.method.rawValue), "path": .string(request.uri.path),
+                "status": .stringConvertible(response.status.code), "duration_ms": .string(String(format: "%.3f", milliseconds)),
+            ])
+        return response
+    }
+
+    static func code(for status: HTTPResponse.Status) -> String {
+        switch status.code {
+        case 404: "not_found"
+        case 405: "method_not_allowed"
+        case 413: "body_too_large"
+        default: "http_\(status.code)"
+        }
+    }
+}
+
+extension HTTPField.Name {
+    static let xRequestID: HTTPField.Name = {
+        guard let name = HTTPField.Name("X-Request-Id") else { preconditionFailure("a valid header name") }
+        return name
+    }()
+}
