@@ -68,7 +68,9 @@ public final class TallyAPI: Sendable {
 
     /// The HTTP application (router, middleware, TLS when configured), without the ledger's
     /// services; ``run()`` adds those. Tests drive it with HummingbirdTesting.
-    public func makeApplication(services: [any Service] = []) throws -> some ApplicationProtocol {
+    public func makeApplication(
+        services: [any Service] = [], onListening: @escaping @Sendable (_ host: String, _ port: Int) -> Void = { _, _ in }
+    ) throws -> some ApplicationProtocol {
         let (host, port) = self.configuration.hostAndPort
         let router = self.makeRouter().router
         let server: HTTPServerBuilder
@@ -80,14 +82,22 @@ public final class TallyAPI: Sendable {
         return Application(
             router: router, server: server,
             configuration: .init(address: .hostname(host, port: port), serverName: "tally"),
-            services: services, logger: self.logger)
+            services: services,
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? port
+                onListening(host, port)
+            },
+            logger: self.logger)
     }
 
     /// Serves until SIGTERM or SIGINT, then stops accepting, ends the event streams, lets
     /// in-flight requests and commits finish, stops the projection workers and closes the
     /// ledger. Nothing acknowledged is lost.
-    public func run() async throws {
-        let app = try self.makeApplication()
+    ///
+    /// - Parameter onListening: hears the host and port once the server listens (the port
+    ///   the system chose when the configuration says 0).
+    public func run(onListening: @escaping @Sendable (_ host: String, _ port: Int) -> Void = { _, _ in }) async throws {
+        let app = try self.makeApplication(onListening: onListening)
         // ServiceGroup shuts services down last to first: streams, HTTP, workers, ledger.
         var services: [any Service] = [LedgerCloser(api: self)]
         services.append(contentsOf: self.workers as [any Service])

@@ -74,7 +74,12 @@ struct ServeCommand: AsyncParsableCommand {
                     "no API keys yet: every route but /health, /ready and /openapi.yaml answers 401; stop the server and run `tally keys create --role admin --name NAME`")
             }
             do {
-                try await api.run()
+                let scheme = configuration.tlsCertificate == nil ? "http" : "https"
+                try await api.run { host, port in
+                    logger.info("listening", metadata: ["url": "\(scheme)://\(host):\(port)"])
+                    // One plain line on stdout for people and scripts waiting for the server.
+                    FileHandle.standardOutput.write(Data("tally listening on \(scheme)://\(host):\(port)\n".utf8))
+                }
             } catch {
                 await api.close()
                 throw error

@@ -17,6 +17,8 @@ extension APIRoutes {
                 from = position + 1
             }
             let start = from
+            // Ends the stream after this many events (for clients that poll in bounded pieces).
+            let maxEvents = try request.query(uint64: "max_events") ?? .max
             let category = request.query("category")
             let type = request.query("type")
             guard api.subscribers.enter() else {
@@ -30,7 +32,8 @@ extension APIRoutes {
                 defer { api.subscribers.leave() }
                 try await writer.write(ByteBuffer(string: "retry: 1000\n\n"))
                 var next = start
-                while true {
+                var sent: UInt64 = 0
+                while sent < maxEvents {
                     switch try await api.nextStreamStep(from: next) {
                     case .closed:
                         try await writer.finish(nil)
@@ -40,6 +43,8 @@ extension APIRoutes {
                     case .events(let events):
                         var chunk: [UInt8] = []
                         for event in events where (category.map { event.category == $0 } ?? true) && (type.map { event.type == $0 } ?? true) {
+                            guard sent < maxEvents else { break }
+                            sent += 1
                             var json = JSONOutput()
                             json.event(event)
                             chunk.append(contentsOf: "id: \(event.position)\nevent: \(event.type)\ndata: ".utf8)
@@ -50,6 +55,7 @@ extension APIRoutes {
                         if !chunk.isEmpty { try await writer.write(ByteBuffer(bytes: chunk)) }
                     }
                 }
+                try await writer.finish(nil)
             }
             return Response(
                 status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"], body: body)
