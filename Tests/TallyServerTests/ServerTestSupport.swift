@@ -22,7 +22,9 @@ struct TestAPI {
         configuration.listen = "127.0.0.1:0"
         configuration.mapSizeGiB = 1
         configure(&configuration)
-        let api = try await TallyAPI.open(configuration: configuration, logger: Logger(label: "test"))
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        let api = try await TallyAPI.open(configuration: configuration, logger: logger)
         var keys: [Role: String] = [:]
         for role in Role.allCases {
             keys[role] = try await api.keys.create(name: "\(role.rawValue)-key", role: role, in: api.ledger, actor: "test").secret
