@@ -1,0 +1,131 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Tally
+import TallyServer
+import TallyTesting
+import Testing
+
+/// `tally serve` as a real process on loopback: killed with SIGKILL or stopped with SIGTERM
+/// while clients append over HTTP.
+@Suite(.serialized) struct ServerProcessTests {
+    @Test func killNineLosesNoAcknowledgedAppend() async throws {
+        try await withTemporaryDirectory { dir in
+            let data = dir.path + "/data"
+            let key = try ServerProcess.createKey(data: data, role: "writer", in: dir.path)
+            let server = try ServerProcess.start(data: data)
+            let acknowledged = try await ServerProcess.appendUntilStopped(port: server.port, key: key, clients: 16) {
+                try await Task.sleep(for: .milliseconds(1_500))
+                kill(server.process.processIdentifier, SIGKILL)
+            }
+            server.process.waitUntilExit()
+            #expect(server.process.terminationReason == .uncaughtSignal)
+            #expect(acknowledged.count > 50, "too few appends got through to prove anything")
+            try await ServerProcess.expectDurable(acknowledged, data: data)
+        }
+    }
+
+    @Test func sigtermDrainsInFlightAppendsAndExitsZero() async throws {
+        try await withTemporaryDirectory { dir in
+            let data = dir.path + "/data"
+            let key = try ServerProcess.createKey(data: data, role: "writer", in: dir.path)
+            let server = try ServerProcess.start(data: data)
+            let acknowledged = try await ServerProcess.appendUntilStopped(port: server.port, key: key, clients: 16) {
+                try await Task.sleep(for: .milliseconds(1_000))
+                server.process.terminate()
+            }
+            server.process.waitUntilExit()
+            #expect(server.process.terminationReason == .exit)
+            #expect(server.process.terminationStatus == 0)
+            #expect(acknowledged.count > 50)
+            try await ServerProcess.expectDurable(acknowledged, data: data)
+        }
+    }
+}
+
+/// A `tally serve` child process.
+struct ServerProcess {
+    let process: Process
+    let port: Int
+
+    static func createKey(data: String, role: String, in directory: String) throws -> String {
+        let file = directory + "/\(role).key"
+        let created = try runProcess(BuiltProducts.executable("tally"), ["keys", "create", "--data", data, "--role", role, "--name", "\(role)-1", "--output", file, "--map-size", "1"])
+        #expect(created.status == 0, "\(created.standardError)")
+        return try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Starts the server on a port the system picks and waits until it listens.
+    static func start(data: String) throws -> ServerProcess {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: BuiltProducts.executable("tally"))
+        process.arguments = ["serve", "--data", data, "--listen", "127.0.0.1:0", "--rate-limit", "0", "--log-level", "warning", "--map-size", "1"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var text = ""
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, process.isRunning {
+            text += String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
+            if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("tally listening on http://") }),
+                let port = line.split(separator: ":").last.flatMap({ Int($0) })
+            {
+                return ServerProcess(process: process, port: port)
+            }
+        }
+        process.terminate()
+        throw ServerProcessError(message: "tally serve did not start: \(text)")
+    }
+
+    struct ServerProcessError: Error { let message: String }
+
+    /// Appends single events from `clients` connections until `stop` has run and every
+    /// client has failed; returns the ids of the events that got a 2xx.
+    static func appendUntilStopped(port: Int, key: String, clients: Int, stop: @escaping @Sendable () async throws -> Void) async throws -> [UUID] {
+        try await withThrowingTaskGroup(of: [UUID].self) { group in
+            for client in 0..<clients {
+                group.addTask {
+                    let connection = TestClient(host: "127.0.0.1", port: port, configuration: .init(timeout: .seconds(20)))
+                    connection.connect()
+                    var acknowledged: [UUID] = []
+                    while true {
+                        let id = UUID()
+                        let body = #"{"events":[{"id":"\#(id.uuidString)","type":"load.tick","payload":{"client":\#(client)}}]}"#
+                        let headers: HTTPFields = [.contentType: "application/json", .authorization: "Bearer \(key)"]
+                        guard let response = try? await connection.post("/v1/streams/load-\(client)/events", headers: headers, body: ByteBuffer(string: body))
+                        else { break }
+                        if (200..<300).contains(response.status.code) { acknowledged.append(id) } else if response.status.code != 503 { break }
+                    }
+                    try? await connection.shutdown()
+                    return acknowledged
+                }
+            }
+            try await stop()
+            var all: [UUID] = []
+            for try await ids in group { all.append(contentsOf: ids) }
+            return all
+        }
+    }
+
+    /// Every acknowledged event is in the log exactly once, and the log verifies.
+    static func expectDurable(_ acknowledged: [UUID], data: String) async throws {
+        let log = try await EventLog.open(at: data, configuration: LogConfiguration(mapSizeBytes: 1 << 30, readOnly: true))
+        for id in acknowledged {
+            #expect(try log.event(id: id) != nil, "acknowledged event \(id) is missing")
+        }
+        var seen: [UUID: Int] = [:]
+        var position: UInt64 = 1
+        while true {
+            let page = try log.read(fromPosition: position, limit: 1_000)
+            guard let last = page.last else { break }
+            for event in page where event.type == "load.tick" { seen[event.id, default: 0] += 1 }
+            position = last.position + 1
+        }
+        #expect(seen.values.allSatisfy { $0 == 1 })
+        #expect(seen.count >= acknowledged.count)
+        #expect(try log.verify().isClean)
+        await log.close()
+    }
+}
