@@ -71,11 +71,13 @@ import Testing
             #expect(tooLarge.status == .contentTooLarge)
             #expect(tooLarge.json["code"] as? String == "body_too_large")
             var limited: (status: HTTPResponse.Status, json: [String: Any], text: String)?
-            for _ in 0..<10 {
-                let response = try await client.call(test, .get, "/v1/events", as: .reader)
+            // 2 a second with a burst of 4: even on a slow machine 100 requests outrun the refill.
+            for _ in 0..<100 {
+                let response = try await client.call(test, .get, "/v1/events?limit=1", as: .reader)
                 if response.status == .tooManyRequests { limited = response; break }
             }
             #expect(limited?.json["code"] as? String == "rate_limited")
+            #expect(limited?.status == .tooManyRequests)
         }
     }
 

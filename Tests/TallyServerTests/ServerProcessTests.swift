@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Tally
 import TallyServer
 import TallyTesting
+import Synchronization
 import Testing
 
 /// `tally serve` as a real process on loopback: killed with SIGKILL or stopped with SIGTERM
@@ -15,8 +16,9 @@ import Testing
             let data = dir.path + "/data"
             let key = try ServerProcess.createKey(data: data, role: "writer", in: dir.path)
             let server = try ServerProcess.start(data: data)
-            let acknowledged = try await ServerProcess.appendUntilStopped(port: server.port, key: key, clients: 16) {
-                try await Task.sleep(for: .milliseconds(1_500))
+            let acknowledged = try await ServerProcess.appendUntilStopped(port: server.port, key: key, clients: 16) { count in
+                // Kill once enough appends were acknowledged to prove something, however slow the machine.
+                try await ServerProcess.waitUntil(count, reaches: 200)
                 kill(server.process.processIdentifier, SIGKILL)
             }
             server.process.waitUntilExit()
@@ -31,8 +33,8 @@ import Testing
             let data = dir.path + "/data"
             let key = try ServerProcess.createKey(data: data, role: "writer", in: dir.path)
             let server = try ServerProcess.start(data: data)
-            let acknowledged = try await ServerProcess.appendUntilStopped(port: server.port, key: key, clients: 16) {
-                try await Task.sleep(for: .milliseconds(1_000))
+            let acknowledged = try await ServerProcess.appendUntilStopped(port: server.port, key: key, clients: 16) { count in
+                try await ServerProcess.waitUntil(count, reaches: 200)
                 server.process.terminate()
             }
             server.process.waitUntilExit()
@@ -40,6 +42,26 @@ import Testing
             #expect(server.process.terminationStatus == 0)
             #expect(acknowledged.count > 50)
             try await ServerProcess.expectDurable(acknowledged, data: data)
+        }
+    }
+}
+
+/// docs/examples/tally_client.py, the client agents copy, against a live server.
+@Suite struct PythonClientExampleTests {
+    @Test func pythonClientSelfTestPasses() async throws {
+        try await withTemporaryDirectory { dir in
+            let data = dir.path + "/data"
+            let key = try ServerProcess.createKey(data: data, role: "writer", in: dir.path)
+            let server = try ServerProcess.start(data: data)
+            defer {
+                server.process.terminate()
+                server.process.waitUntilExit()
+            }
+            let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent("docs/examples/tally_client.py").path
+            let run = try runProcess("/usr/bin/timeout", ["120", "python3", example, "--url", "http://127.0.0.1:\(server.port)", "--key", key, "--self-test"])
+            #expect(run.status == 0, "\(run.standardOutput)\n\(run.standardError)")
+            #expect(run.standardOutput.contains("self-test passed"))
         }
     }
 }
@@ -81,32 +103,56 @@ struct ServerProcess {
 
     struct ServerProcessError: Error { let message: String }
 
-    /// Appends single events from `clients` connections until `stop` has run and every
-    /// client has failed; returns the ids of the events that got a 2xx.
-    static func appendUntilStopped(port: Int, key: String, clients: Int, stop: @escaping @Sendable () async throws -> Void) async throws -> [UUID] {
-        try await withThrowingTaskGroup(of: [UUID].self) { group in
-            for client in 0..<clients {
-                group.addTask {
-                    let connection = TestClient(host: "127.0.0.1", port: port, configuration: .init(timeout: .seconds(20)))
-                    connection.connect()
-                    var acknowledged: [UUID] = []
-                    while true {
-                        let id = UUID()
-                        let body = #"{"events":[{"id":"\#(id.uuidString)","type":"load.tick","payload":{"client":\#(client)}}]}"#
-                        let headers: HTTPFields = [.contentType: "application/json", .authorization: "Bearer \(key)"]
-                        guard let response = try? await connection.post("/v1/streams/load-\(client)/events", headers: headers, body: ByteBuffer(string: body))
-                        else { break }
-                        if (200..<300).contains(response.status.code) { acknowledged.append(id) } else if response.status.code != 503 { break }
-                    }
-                    try? await connection.shutdown()
-                    return acknowledged
-                }
-            }
-            try await stop()
-            var all: [UUID] = []
-            for try await ids in group { all.append(contentsOf: ids) }
-            return all
+    /// The acknowledged-append counter the clients share.
+    final class AcknowledgedCount: Sendable {
+        let value = Atomic<Int>(0)
+    }
+
+    /// Sleeps until `count` reaches `target`, or 120 s have passed.
+    static func waitUntil(_ count: AcknowledgedCount, reaches target: Int) async throws {
+        let deadline = ContinuousClock.now + .seconds(120)
+        while count.value.load(ordering: .relaxed) < target, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
         }
+    }
+
+    /// Appends single events from `clients` connections (each on its own thread) until
+    /// `stop` has run and every client has failed; returns the ids of the events that got a
+    /// 2xx. `stop` sees the running count of acknowledged appends.
+    static func appendUntilStopped(
+        port: Int, key: String, clients: Int, stop: @escaping @Sendable (AcknowledgedCount) async throws -> Void
+    ) async throws -> [UUID] {
+        let count = AcknowledgedCount()
+        let results = Mutex<[[UUID]]>([])
+        let finished = Mutex(0)
+        for client in 0..<clients {
+            Thread.detachNewThread {
+                let connection = LoopbackHTTPClient(port: port)
+                var acknowledged: [UUID] = []
+                while true {
+                    let id = UUID()
+                    let body = #"{"events":[{"id":"\#(id.uuidString)","type":"load.tick","payload":{"client":\#(client)}}]}"#
+                    let headers = ["Content-Type": "application/json", "Authorization": "Bearer \(key)"]
+                    guard let response = connection.request("POST", "/v1/streams/load-\(client)/events", headers: headers, body: body)
+                    else { break }
+                    if (200..<300).contains(response.status) {
+                        acknowledged.append(id)
+                        count.value.add(1, ordering: .relaxed)
+                    } else if response.status != 503 {
+                        break
+                    }
+                }
+                results.withLock { $0.append(acknowledged) }
+                finished.withLock { $0 += 1 }
+            }
+        }
+        try await stop(count)
+        let deadline = ContinuousClock.now + .seconds(60)
+        while finished.withLock({ $0 }) < clients, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(finished.withLock { $0 } == clients, "a client did not notice that the server stopped")
+        return results.withLock { $0.flatMap { $0 } }
     }
 
     /// Every acknowledged event is in the log exactly once, and the log verifies.
