@@ -7,14 +7,19 @@ extension Ledger {
     /// Opens `<data>/views` of this ledger and brings every built-in projection up to the
     /// current head (for one-shot queries; a server runs the workers continuously).
     ///
+    /// - Parameter progress: positions applied over all projections, and the total to apply
+    ///   (the head times the number of projections).
     /// - Returns: the views (close them when done) and each projection's status.
-    public func catchUpProjections() async throws -> (views: ViewStore, status: [ProjectionStatus]) {
+    public func catchUpProjections(progress: (UInt64, UInt64) -> Void = { _, _ in }) async throws -> (views: ViewStore, status: [ProjectionStatus]) {
         let views = try ViewStore.open(dataDirectory: self.log.directory, projections: Self.builtInProjections)
         do {
             var status: [ProjectionStatus] = []
-            for projection in Self.builtInProjections {
+            let head = self.log.headPosition
+            let total = head * UInt64(Self.builtInProjections.count)
+            for (index, projection) in Self.builtInProjections.enumerated() {
                 let worker = try ProjectionWorker(projection: projection, log: self.log, views: views)
-                try await worker.catchUp()
+                let before = UInt64(index) * head
+                try await worker.catchUp { position in progress(before + min(position, head), total) }
                 status.append(worker.status)
             }
             return (views, status)

@@ -17,11 +17,13 @@ struct TallyCommand: AsyncParsableCommand {
               tally transfer --id pay-1 --from treasury --to wallet-7 --amount 500 --currency APX
               tally deploy start --id api-v42 --service api --version 42 --environment prod --actor agent-7
               tally health report --component api --status healthy --latency-ms 12
+              tally backup create backups/full-1      a hot backup; tally restore backups/full-1 --data NEWDIR
             """,
         subcommands: [
             InitCommand.self, AppendCommand.self, ReadCommand.self, TailCommand.self, VerifyCommand.self,
             StatsCommand.self, AccountsCommand.self, TransferCommand.self, BalanceCommand.self, StatementCommand.self,
             DeployCommand.self, DeploymentsCommand.self, HealthCommand.self, AuditCommand.self, MetricsCommand.self, ProjectionsCommand.self, ReplayCommand.self,
+            BackupCommand.self, RestoreCommand.self, SnapshotCommand.self, CompactCommand.self,
             ServeCommand.self, KeysCommand.self, DemoCommand.self, BenchCommand.self,
         ]
     )

@@ -12,9 +12,14 @@ public enum SHA256Digest {
 public struct SHA256Stream: Sendable {
     private var hasher = SHA256()
 
+    /// Starts an empty digest.
     public init() {}
 
+    /// Adds `bytes`.
     public mutating func update(_ bytes: [UInt8]) { self.hasher.update(data: bytes) }
+
+    /// Adds `bytes` without copying them.
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) { self.hasher.update(bufferPointer: bytes) }
 
     /// The digest as 64 lowercase hex digits.
     public func hex() -> String {

@@ -13,6 +13,9 @@ public struct EnvironmentConfiguration: Sendable, Equatable {
     public var readOnly: Bool
     /// Skip fsync on commit. Never for real data: only benchmarks that say so use it.
     public var unsafeNoSync: Bool
+    /// Open without LMDB's lock file (`MDB_NOLOCK`): only for read-only opens of a copy that
+    /// no process writes (a backup being verified), so checking it leaves no `lock.mdb` behind.
+    public var noLock: Bool
 
     /// Creates a configuration.
     ///
@@ -22,13 +25,16 @@ public struct EnvironmentConfiguration: Sendable, Equatable {
     ///   - readersMax: the number of reader slots.
     ///   - readOnly: whether to open read-only.
     ///   - unsafeNoSync: whether to skip fsync on commit (benchmarks only).
+    ///   - noLock: whether to open without a lock file (read-only copies only).
     public init(
         mapSizeBytes: Int,
         databasesMax: Int,
         readersMax: Int = 512,
         readOnly: Bool,
-        unsafeNoSync: Bool = false
+        unsafeNoSync: Bool = false,
+        noLock: Bool = false
     ) {
+        precondition(!noLock || readOnly, "only a read-only environment may be opened without a lock file")
         precondition(mapSizeBytes > 0, "map size must be positive")
         precondition(databasesMax > 0 && databasesMax < 1_000, "databasesMax out of range")
         self.mapSizeBytes = mapSizeBytes
@@ -36,5 +42,6 @@ public struct EnvironmentConfiguration: Sendable, Equatable {
         self.readersMax = readersMax
         self.readOnly = readOnly
         self.unsafeNoSync = unsafeNoSync
+        self.noLock = noLock
     }
 }

@@ -35,7 +35,7 @@ extension EventLog {
                 at: logPath, databases: LogDatabases.names,
                 configuration: EnvironmentConfiguration(
                     mapSizeBytes: configuration.mapSizeBytes, databasesMax: 8, readOnly: configuration.readOnly,
-                    unsafeNoSync: configuration.durability == .unsafeNoSync),
+                    unsafeNoSync: configuration.durability == .unsafeNoSync, noLock: configuration.readOnly && configuration.noLock),
                 writer: writer)
             do {
                 let databases = LogDatabases(environment)

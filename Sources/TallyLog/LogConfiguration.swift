@@ -22,6 +22,9 @@ public struct LogConfiguration: Sendable {
     /// Stream-id prefixes that ``EventLog/append(_:)`` refuses (`reserved_stream`); only
     /// ``EventLog/withinCommit(_:)`` writes there. The ledger reserves its domain's streams.
     public var reservedStreamPrefixes: [String] = []
+    /// Open a read-only copy without LMDB's lock file (a backup that no process writes), so
+    /// that checking it adds no file to it. Requires ``readOnly``.
+    public var noLock = false
 
     /// The default map size: 64 GiB of address space (disk is used only as the log grows).
     public static let defaultMapSizeBytes = 64 << 30
@@ -32,7 +35,8 @@ public struct LogConfiguration: Sendable {
         readOnly: Bool = false,
         durability: Durability = .durable,
         tailEventsMax: Int = Limits.tailEventsMax,
-        createIfMissing: Bool = false
+        createIfMissing: Bool = false,
+        noLock: Bool = false
     ) {
         precondition(tailEventsMax > 0, "tailEventsMax must be positive")
         self.mapSizeBytes = mapSizeBytes
@@ -40,5 +44,6 @@ public struct LogConfiguration: Sendable {
         self.durability = durability
         self.tailEventsMax = tailEventsMax
         self.createIfMissing = createIfMissing
+        self.noLock = noLock
     }
 }

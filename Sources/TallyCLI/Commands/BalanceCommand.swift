@@ -107,23 +107,43 @@ struct ProjectionsCommand: AsyncParsableCommand {
 struct ReplayCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "replay",
-        abstract: "Rebuild a projection from position 1 (after a bug fix, or to check it).",
-        discussion: "  tally replay --projection balances      (balances, health, deployments, audit, metrics)")
+        abstract: "Rebuild the projections: all from the newest matching snapshot plus the log after it, or one from position 1.",
+        discussion: """
+              tally replay                          every projection, from the newest snapshot that matches the log
+              tally replay --from-scratch           every projection, from position 1
+              tally replay --projection balances    one projection from position 1 (balances, health, deployments, audit, metrics)
+            A snapshot whose checksums do not match the log at its positions is never used. Stop the server first.
+            """)
 
     @OptionGroup var options: CommonOptions
-    @Option(help: "The projection to rebuild.") var projection: String
+    @Option(help: "Rebuild only this projection, from position 1.") var projection: String?
+    @Flag(help: "Ignore snapshots and rebuild every projection from position 1.") var fromScratch = false
 
     func run() async throws {
         try await runReporting(json: self.options.json) {
             try await withLedger(self.options) { ledger in
                 let start = ContinuousClock.now
-                let status = try await ledger.replayProjection(named: self.projection)
-                let elapsed = ContinuousClock.now - start
-                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                if let projection = self.projection {
+                    let status = try await ledger.replayProjection(named: projection)
+                    let seconds = (ContinuousClock.now - start).secondsDouble
+                    Output.print(
+                        json: self.options.json,
+                        ["projection": status.name, "checkpoint": status.checkpoint, "seconds": seconds, "events_per_second": Double(status.checkpoint) / max(seconds, 1e-9)],
+                        text: "rebuilt \(status.name) up to position \(status.checkpoint) in \(String(format: "%.2f", seconds)) s")
+                    return
+                }
+                let bar = ProgressBar(label: "replay", json: self.options.json)
+                let (snapshot, status) = try await ledger.replayAll(fromScratch: self.fromScratch) { done, last in bar.update(done, of: last) }
+                bar.finish()
+                let seconds = (ContinuousClock.now - start).secondsDouble
+                let from = snapshot.map { "snapshot \($0)" } ?? "position 1"
                 Output.print(
                     json: self.options.json,
-                    ["projection": status.name, "checkpoint": status.checkpoint, "seconds": seconds, "events_per_second": Double(status.checkpoint) / max(seconds, 1e-9)],
-                    text: "rebuilt \(status.name) up to position \(status.checkpoint) in \(String(format: "%.2f", seconds)) s")
+                    [
+                        "snapshot": snapshot ?? NSNull(), "seconds": seconds,
+                        "projections": Dictionary(uniqueKeysWithValues: status.map { ($0.name, $0.checkpoint) }),
+                    ],
+                    text: "rebuilt \(status.map { "\($0.name) at \($0.checkpoint)" }.joined(separator: ", ")) from \(from) in \(String(format: "%.2f", seconds)) s")
             }
         }
     }

@@ -28,6 +28,8 @@ enum Output {
             (code, message) = (error.code.rawValue, error.message)
         } else if let error = error as? APIProblem {
             (code, message) = (error.code, error.detail)
+        } else if let error = error as? RecoveryError {
+            (code, message) = (error.code.rawValue, error.message)
         } else if let error = error as? CLIError {
             (code, message) = (error.code, error.message)
         } else {
@@ -86,6 +88,11 @@ func runReporting(json: Bool, _ body: () async throws -> Void) async throws {
     } catch {
         Output.error(error, json: json)
         if error is Rejection { throw ExitCode(1) }
+        if let error = error as? RecoveryError {
+            // Damage found is exit 1 (like `tally verify`); usage and I/O problems are 2.
+            let damage: Set<RecoveryError.Code> = [.fileChecksumMismatch, .manifestMismatch, .segmentTruncated, .segmentDoesNotChain, .corruption]
+            throw ExitCode(damage.contains(error.code) ? 1 : 2)
+        }
         if let error = error as? LogError {
             let usage: Set<LogError.Code> = [.notInitialized, .storage, .locked, .invalidArgument]
             throw ExitCode(usage.contains(error.code) ? 2 : 1)

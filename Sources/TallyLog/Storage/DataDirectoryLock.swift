@@ -57,3 +57,15 @@ final class DataDirectoryLock: Sendable {
         close(self.fd)
     }
 }
+
+extension EventLog {
+    /// Runs `body` while holding the data directory's writer lock, so no other process
+    /// writes meanwhile (offline maintenance such as compaction).
+    ///
+    /// - Throws: ``LogError`` `locked` naming the writer's pid, or what `body` throws.
+    public static func withWriterLock<T>(directory: String, _ body: () async throws -> T) async throws -> T {
+        let lock = try DataDirectoryLock.acquire(directory: directory)
+        defer { lock.release() }
+        return try await body()
+    }
+}

@@ -1,0 +1,149 @@
+import Foundation
+import TallyChecksum
+
+/// Hot, consistent backups of a data directory, full or incremental, that standard tools
+/// can check (see ``BackupManifest`` and docs/operations.md).
+///
+/// ```swift
+/// let full = try await Backup.create(data: "data", into: "backups/full-1")
+/// let segment = try await Backup.create(data: "data", into: "backups/inc-1", since: "backups/full-1")
+/// let report = try await Backup.verify("backups/inc-1")
+/// ```
+public enum Backup {
+    /// The version of Tally written into manifests.
+    public static let toolVersion = "0.1.0"
+
+    /// Backs up the data directory `data` into the new directory `directory`.
+    ///
+    /// Hot: it opens `data` read-only, so writers in this or another process (a running
+    /// server) keep going; the copy is one LMDB read snapshot. Without `since` it is a full
+    /// backup (a compacted copy of the log); with `since` (a full or incremental backup of
+    /// the same ledger) it is a log segment of the records after that backup's head. Both
+    /// take a snapshot of the views when the ledger has them.
+    ///
+    /// - Throws: ``RecoveryError`` (`target_not_empty`, `base_mismatch`, `io_error`, …) or
+    ///   ``LogError`` when `data` cannot be opened.
+    public static func create(data: String, into directory: String, since base: String? = nil) async throws -> BackupManifest {
+        try Self.prepareEmpty(directory)
+        do {
+            let log = try await EventLog.open(at: data, configuration: LogConfiguration(readOnly: true))
+            let manifest: BackupManifest
+            do {
+                if let base {
+                    manifest = try Self.incremental(log: log, data: data, into: directory, since: base)
+                } else {
+                    manifest = try await Self.full(log: log, data: data, into: directory)
+                }
+                await log.close()
+            } catch {
+                await log.close()
+                throw error
+            }
+            try manifest.write(to: directory)
+            return manifest
+        } catch {
+            // A failed backup leaves nothing that looks like one.
+            try? FileManager.default.removeItem(atPath: directory)
+            throw error
+        }
+    }
+
+    private static func full(log: EventLog, data: String, into directory: String) async throws -> BackupManifest {
+        let logCopy = directory + "/log"
+        try Self.makeDirectory(logCopy)
+        try log.copyEnvironment(to: logCopy)
+        // The head comes from the copy itself, so the manifest describes exactly what it holds.
+        let copy = try await EventLog.open(at: directory, configuration: LogConfiguration(readOnly: true, noLock: true))
+        let head: LogHead
+        do {
+            head = try copy.head()
+            await copy.close()
+        } catch {
+            await copy.close()
+            throw error
+        }
+        var files = [try FileDigest.compute("log/data.mdb", in: directory)]
+        let views = try Self.snapshotViews(data: data, into: directory, log: log, files: &files)
+        return Self.manifest(kind: .full, base: nil, first: 1, head: head, views: views, files: files)
+    }
+
+    private static func incremental(log: EventLog, data: String, into directory: String, since base: String) throws -> BackupManifest {
+        let baseManifest = try BackupManifest.read(from: base)
+        guard let baseHead = baseManifest.head else {
+            throw RecoveryError(.manifestMismatch, "\(base)/manifest.json has no valid chain_head or seal_head", file: base)
+        }
+        guard let checksum = try log.checksum(at: baseHead.position), checksum == baseHead.checksum else {
+            throw RecoveryError(
+                .baseMismatch,
+                "the ledger at \(data) does not continue the backup \(base): its checksum at position \(baseHead.position) is not the base's chain head \(baseManifest.chainHead); take a full backup")
+        }
+        let path = directory + "/" + LogSegment.fileName
+        let writer = try SegmentWriter(path: path, after: baseHead)
+        let head = try log.forEachItem(after: baseHead.position) { item in try writer.add(item) }
+        try writer.finish()
+        var files = [try FileDigest.compute(LogSegment.fileName, in: directory)]
+        let views = try Self.snapshotViews(data: data, into: directory, log: log, files: &files)
+        let relative = Self.relativePath(from: directory, to: base)
+        return Self.manifest(
+            kind: .incremental,
+            base: BackupManifest.Base(id: baseManifest.id, path: relative, headPosition: baseHead.position, chainHead: baseManifest.chainHead),
+            first: baseHead.position + 1, head: head, views: views, files: files)
+    }
+
+    /// Copies `<data>/views` into `directory/views` and records each projection's
+    /// checkpoint with the log's checksum there.
+    private static func snapshotViews(data: String, into directory: String, log: EventLog, files: inout [FileDigest]) throws
+        -> [String: BackupManifest.ProjectionCheckpoint]?
+    {
+        let target = directory + "/views"
+        try Self.makeDirectory(target)
+        guard try ViewStore.copy(dataDirectory: data, to: target) else {
+            try? FileManager.default.removeItem(atPath: target)
+            return nil
+        }
+        let checkpoints = try ViewSnapshot.checkpoints(ofCopyAt: target, log: log)
+        files.append(try FileDigest.compute("views/data.mdb", in: directory))
+        return checkpoints
+    }
+
+    private static func manifest(
+        kind: BackupManifest.Kind, base: BackupManifest.Base?, first: UInt64, head: LogHead,
+        views: [String: BackupManifest.ProjectionCheckpoint]?, files: [FileDigest]
+    ) -> BackupManifest {
+        BackupManifest(
+            toolVersion: Self.toolVersion, id: UUID().uuidString.lowercased(), kind: kind,
+            createdAt: RFC3339.format(nanoseconds: wallClockNow()), base: base, firstPosition: first, headPosition: head.position,
+            chainHead: XXH3.hex(head.checksum), sealHead: Hex.string(head.seal),
+            headRecordedAt: head.position == 0 ? nil : RFC3339.format(nanoseconds: head.recordedAtNanoseconds), views: views,
+            files: files)
+    }
+
+    static func prepareEmpty(_ directory: String) throws {
+        let files = FileManager.default
+        if files.fileExists(atPath: directory) {
+            let contents = (try? files.contentsOfDirectory(atPath: directory)) ?? ["?"]
+            guard contents.isEmpty else {
+                throw RecoveryError(.targetNotEmpty, "\(directory) is not empty; name a new directory for the backup", file: directory)
+            }
+        }
+        try Self.makeDirectory(directory)
+    }
+
+    static func makeDirectory(_ path: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw RecoveryError(.io, "cannot create \(path): \(error.localizedDescription)", file: path)
+        }
+    }
+
+    /// `to` as a path relative to the directory `from` (both made absolute first).
+    static func relativePath(from: String, to: String) -> String {
+        let fromParts = URL(fileURLWithPath: from).standardizedFileURL.pathComponents
+        let toParts = URL(fileURLWithPath: to).standardizedFileURL.pathComponents
+        var common = 0
+        while common < min(fromParts.count, toParts.count), fromParts[common] == toParts[common] { common += 1 }
+        let up = Array(repeating: "..", count: fromParts.count - common)
+        return (up + toParts[common...]).joined(separator: "/")
+    }
+}
