@@ -71,13 +71,14 @@ extension Backup {
             do {
                 log = try await EventLog.open(at: directory, configuration: LogConfiguration(readOnly: true, noLock: true))
             } catch let error as LogError {
-                throw RecoveryError(.corruption, "\(directory)/log/data.mdb does not open: \(error)", file: directory + "/log/data.mdb", position: error.position)
+                let at = error.position.map { "first bad position \($0): " } ?? ""
+                throw RecoveryError(.corruption, "\(directory)/log/data.mdb does not verify: \(at)\(error.message)", file: directory + "/log/data.mdb", position: error.position)
             }
             do {
                 let report = try log.verify()
                 guard report.isClean else {
                     throw RecoveryError(
-                        .corruption, "\(directory)/log/data.mdb: \(report.reason ?? "does not verify")", file: directory + "/log/data.mdb",
+                        .corruption, "\(directory)/log/data.mdb does not verify: first bad position \(report.firstBadPosition ?? 0): \(report.reason ?? "")", file: directory + "/log/data.mdb",
                         position: report.firstBadPosition)
                 }
                 let head = try log.head()

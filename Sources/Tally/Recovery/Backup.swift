@@ -25,19 +25,40 @@ public enum Backup {
     ///   ``LogError`` when `data` cannot be opened.
     public static func create(data: String, into directory: String, since base: String? = nil) async throws -> BackupManifest {
         try Self.prepareEmpty(directory)
+        let log: EventLog
         do {
-            let log = try await EventLog.open(at: data, configuration: LogConfiguration(readOnly: true))
+            log = try await EventLog.open(at: data, configuration: LogConfiguration(readOnly: true))
+        } catch {
+            try? FileManager.default.removeItem(atPath: directory)
+            throw error
+        }
+        do {
+            let manifest = try await Self.write(log: log, views: nil, into: directory, since: base)
+            await log.close()
+            return manifest
+        } catch {
+            await log.close()
+            throw error
+        }
+    }
+
+    /// Backs up an open log (a server's, while it keeps writing) into the new directory
+    /// `directory`; `views` are the views this process has open, if any. See
+    /// ``create(data:into:since:)``.
+    public static func create(log: EventLog, views: ViewStore?, into directory: String, since base: String? = nil) async throws
+        -> BackupManifest
+    {
+        try Self.prepareEmpty(directory)
+        return try await Self.write(log: log, views: views, into: directory, since: base)
+    }
+
+    private static func write(log: EventLog, views: ViewStore?, into directory: String, since base: String?) async throws -> BackupManifest {
+        do {
             let manifest: BackupManifest
-            do {
-                if let base {
-                    manifest = try Self.incremental(log: log, data: data, into: directory, since: base)
-                } else {
-                    manifest = try await Self.full(log: log, data: data, into: directory)
-                }
-                await log.close()
-            } catch {
-                await log.close()
-                throw error
+            if let base {
+                manifest = try Self.incremental(log: log, views: views, into: directory, since: base)
+            } else {
+                manifest = try await Self.full(log: log, views: views, into: directory)
             }
             try manifest.write(to: directory)
             return manifest
@@ -48,7 +69,7 @@ public enum Backup {
         }
     }
 
-    private static func full(log: EventLog, data: String, into directory: String) async throws -> BackupManifest {
+    private static func full(log: EventLog, views: ViewStore?, into directory: String) async throws -> BackupManifest {
         let logCopy = directory + "/log"
         try Self.makeDirectory(logCopy)
         try log.copyEnvironment(to: logCopy)
@@ -63,11 +84,11 @@ public enum Backup {
             throw error
         }
         var files = [try FileDigest.compute("log/data.mdb", in: directory)]
-        let views = try Self.snapshotViews(data: data, into: directory, log: log, files: &files)
-        return Self.manifest(kind: .full, base: nil, first: 1, head: head, views: views, files: files)
+        let snapshot = try Self.snapshotViews(views, into: directory, log: log, files: &files)
+        return Self.manifest(kind: .full, base: nil, first: 1, head: head, views: snapshot, files: files)
     }
 
-    private static func incremental(log: EventLog, data: String, into directory: String, since base: String) throws -> BackupManifest {
+    private static func incremental(log: EventLog, views: ViewStore?, into directory: String, since base: String) throws -> BackupManifest {
         let baseManifest = try BackupManifest.read(from: base)
         guard let baseHead = baseManifest.head else {
             throw RecoveryError(.manifestMismatch, "\(base)/manifest.json has no valid chain_head or seal_head", file: base)
@@ -75,29 +96,31 @@ public enum Backup {
         guard let checksum = try log.checksum(at: baseHead.position), checksum == baseHead.checksum else {
             throw RecoveryError(
                 .baseMismatch,
-                "the ledger at \(data) does not continue the backup \(base): its checksum at position \(baseHead.position) is not the base's chain head \(baseManifest.chainHead); take a full backup")
+                "the ledger at \(log.directory) does not continue the backup \(base): its checksum at position \(baseHead.position) is not the base's chain head \(baseManifest.chainHead); take a full backup")
         }
         let path = directory + "/" + LogSegment.fileName
         let writer = try SegmentWriter(path: path, after: baseHead)
         let head = try log.forEachItem(after: baseHead.position) { item in try writer.add(item) }
         try writer.finish()
         var files = [try FileDigest.compute(LogSegment.fileName, in: directory)]
-        let views = try Self.snapshotViews(data: data, into: directory, log: log, files: &files)
+        let snapshot = try Self.snapshotViews(views, into: directory, log: log, files: &files)
         let relative = Self.relativePath(from: directory, to: base)
         return Self.manifest(
             kind: .incremental,
             base: BackupManifest.Base(id: baseManifest.id, path: relative, headPosition: baseHead.position, chainHead: baseManifest.chainHead),
-            first: baseHead.position + 1, head: head, views: views, files: files)
+            first: baseHead.position + 1, head: head, views: snapshot, files: files)
     }
 
     /// Copies `<data>/views` into `directory/views` and records each projection's
     /// checkpoint with the log's checksum there.
-    private static func snapshotViews(data: String, into directory: String, log: EventLog, files: inout [FileDigest]) throws
+    private static func snapshotViews(_ views: ViewStore?, into directory: String, log: EventLog, files: inout [FileDigest]) throws
         -> [String: BackupManifest.ProjectionCheckpoint]?
     {
         let target = directory + "/views"
         try Self.makeDirectory(target)
-        guard try ViewStore.copy(dataDirectory: data, to: target) else {
+        if let views {
+            try views.copy(to: target)
+        } else if try !ViewStore.copy(dataDirectory: log.directory, to: target) {
             try? FileManager.default.removeItem(atPath: target)
             return nil
         }

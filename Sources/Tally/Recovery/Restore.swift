@@ -57,17 +57,21 @@ public enum Restore {
     ///
     /// - Parameters:
     ///   - force: replace a `data` that is not empty.
+    ///   - verify: checks one backup directory and returns the records it checked (by
+    ///     default ``Backup/verify(_:)`` in this process; the CLI runs it in a child process,
+    ///     so a damaged LMDB page cannot crash the restore).
     ///   - progress: positions laid down and the last position to lay down.
     /// - Throws: ``RecoveryError`` (naming the file and first bad position), ``LogError``.
     public static func run(
         from backup: String, into data: String, target: Target = .head, force: Bool = false, useSnapshots: Bool = true,
+        verify: (String) async throws -> UInt64 = { try await Backup.verify($0).recordsChecked },
         progress: (UInt64, UInt64) -> Void = { _, _ in }
     ) async throws -> Report {
         let clock = ContinuousClock()
         let started = clock.now
         let chain = try Backup.chain(ending: backup)
         var recordsVerified: UInt64 = 0
-        for link in chain { recordsVerified += try await Backup.verify(link.path).recordsChecked }
+        for link in chain { recordsVerified += try await verify(link.path) }
         let chainHead = chain.last?.manifest.headPosition ?? 0
         if case .position(let position) = target, position == 0 || position > chainHead {
             throw RecoveryError(

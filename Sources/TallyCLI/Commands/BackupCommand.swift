@@ -82,31 +82,41 @@ struct BackupCommand: AsyncParsableCommand {
                 return
             }
             try await runReporting(json: self.json) {
-                // A damaged LMDB page can crash its reader: the check runs in a child process.
-                let child = Process()
-                child.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-                child.arguments = ["backup", "verify", self.directory, "--in-process"]
-                let out = Pipe()
-                child.standardOutput = out
-                try child.run()
-                let data = out.fileHandleForReading.readDataToEndOfFile()
-                child.waitUntilExit()
-                if child.terminationReason == .uncaughtSignal {
-                    throw RecoveryError(
-                        .corruption, "the verifier crashed (signal \(child.terminationStatus)) reading \(self.directory): its LMDB pages are damaged",
-                        file: self.directory)
-                }
-                guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-                    throw CLIError(code: "io_error", message: "the verifier exited \(child.terminationStatus) without a report")
-                }
-                if let error = object["error"] as? [String: Any] {
-                    Output.print(json: self.json, ["valid": false, "error": error], text: "INVALID: \(error["code"] ?? ""): \(error["message"] ?? "")")
-                    throw ExitCode(child.terminationStatus == 2 ? 2 : 1)
-                }
+                let object = try Self.report(of: self.directory)
                 Output.print(
                     json: self.json, object,
                     text: "valid: \(object["kind"] ?? "") backup of positions \(object["first_position"] ?? 0)...\(object["head_position"] ?? 0), \(object["records_checked"] ?? 0) records and \(object["files_checked"] ?? 0) files checked")
             }
+        }
+
+        /// Verifies `directory` in a child process (a damaged LMDB page can crash its
+        /// reader) and returns the records it checked; throws the child's error.
+        @Sendable static func inChild(_ directory: String) async throws -> UInt64 {
+            (try Self.report(of: directory)["records_checked"] as? NSNumber)?.uint64Value ?? 0
+        }
+
+        private static func report(of directory: String) throws -> [String: Any] {
+            let child = Process()
+            child.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+            child.arguments = ["backup", "verify", directory, "--in-process"]
+            let out = Pipe()
+            child.standardOutput = out
+            try child.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            child.waitUntilExit()
+            if child.terminationReason == .uncaughtSignal {
+                throw RecoveryError(
+                    .corruption, "the verifier crashed (signal \(child.terminationStatus)) reading \(directory): its LMDB pages are damaged",
+                    file: directory)
+            }
+            guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                throw CLIError(code: "io_error", message: "the verifier of \(directory) exited \(child.terminationStatus) without a report")
+            }
+            if let error = object["error"] as? [String: Any] {
+                let code = RecoveryError.Code(rawValue: error["code"] as? String ?? "") ?? .corruption
+                throw RecoveryError(code, error["message"] as? String ?? "", file: directory)
+            }
+            return object
         }
     }
 

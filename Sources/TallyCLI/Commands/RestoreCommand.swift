@@ -38,7 +38,8 @@ struct RestoreCommand: AsyncParsableCommand {
             if let time = self.toTime.flatMap(RFC3339.parse) { target = .time(time) }
             let bar = ProgressBar(label: "restore", json: self.json)
             let report = try await Restore.run(
-                from: self.backup, into: self.data, target: target, force: self.force, useSnapshots: !self.noSnapshot
+                from: self.backup, into: self.data, target: target, force: self.force, useSnapshots: !self.noSnapshot,
+                verify: BackupCommand.Verify.inChild
             ) { done, last in bar.update(done, of: last) }
             bar.finish()
             let views = report.viewsSnapshot.map { "snapshot in \($0) + replay" } ?? "replay from position 1"
