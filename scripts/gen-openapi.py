@@ -154,6 +154,12 @@ add("/v1/admin/verify", "post", op("Verify every checksum, seal and index entry 
     extra_ok={"409": ("Verification found a problem (named with its position).", ref("VerifyReport"))}))
 add("/v1/admin/projections", "get", op("Each projection's checkpoint, lag and failure.", "admin", "admin", "200", ref("Projections"), errors=STD_READ))
 add("/v1/admin/stats", "get", op("Log statistics: head, events, streams, bytes, chain and seal heads.", "admin", "admin", "200", ref("Stats"), errors=STD_READ))
+add("/v1/admin/backups", "post", op("Take a hot backup into the server's backup root: full, or incremental with `since`.", "admin", "admin", "201", ref("BackupCreated"),
+    body=ref("BackupRequest"), errors=STD_WRITE + ["404", "409", "422"], ok_desc="Created",
+    description="Writers keep going; the copy is one consistent snapshot. `name` and `since` name directories under `--backup-root`. Check or restore the result with `tally backup verify` and `tally restore` (docs/operations.md)."))
+add("/v1/admin/backups", "get", op("The backups under the server's backup root, oldest first.", "admin", "admin", "200", ref("Backups"), errors=STD_READ))
+add("/v1/admin/snapshots", "post", op("Take a snapshot of the views (replay and restore start from the newest matching one).", "admin", "admin", "201", ref("SnapshotCreated"),
+    errors=STD_READ, ok_desc="Created"))
 
 S = lambda **kw: dict(kw)
 string = {"type": "string"}
@@ -171,6 +177,13 @@ def arr(items): return {"type": "array", "items": items}
 amount_in = {"oneOf": [amount, {"type": "integer", "minimum": 0}], "description": "Minor units: a string of digits (or a JSON integer)."}
 
 schemas = collections.OrderedDict()
+schemas["BackupRequest"] = obj({"name": {"type": "string", "pattern": "^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$", "description": "The new backup's directory under the backup root."},
+    "since": {"type": "string", "description": "An earlier backup under the root: makes this one incremental (a log segment)."}}, ["name"])
+schemas["BackupCreated"] = obj({"name": string, "id": string, "kind": {"type": "string", "enum": ["full", "incremental"]}, "first_position": integer, "head_position": integer,
+    "chain_head": string, "seal_head": string, "bytes": integer}, ["name", "id", "kind", "first_position", "head_position", "chain_head", "seal_head", "bytes"])
+schemas["Backups"] = obj({"backups": arr(obj({"name": string, "id": string, "kind": {"type": "string", "enum": ["full", "incremental"]}, "created_at": time,
+    "first_position": integer, "head_position": integer, "bytes": integer}, ["name", "id", "kind", "created_at", "first_position", "head_position", "bytes"]))}, ["backups"])
+schemas["SnapshotCreated"] = obj({"name": string, "position": integer, "log_position": integer, "bytes": integer}, ["name", "position", "log_position", "bytes"])
 schemas["ID"] = {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,64}$", "description": "A client-chosen id: 1 to 64 of A-Z a-z 0-9 . _ : -"}
 schemas["Problem"] = obj({"type": string, "title": string, "status": {"type": "integer"}, "code": {"type": "string", "description": "The stable code (docs/rejections.md)."},
     "detail": {"type": "string", "description": "What went wrong and what to do."}, "pointer": {"type": "string", "description": "JSON path of the field to blame."}, "instance": string},

@@ -30,6 +30,12 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var mapSizeGiB = 64
     /// `json` (one object a line) or `text`.
     public var logFormat = "json"
+    /// Where `POST /v1/admin/backups` writes backups (each under a name given in the request).
+    public var backupRoot = "./backups"
+    /// Take a snapshot of the views every this many events (0: never).
+    public var snapshotEveryEvents: UInt64 = 1_000_000
+    /// How many automatic snapshots to keep.
+    public var snapshotsKeep = 3
     /// trace, debug, info, notice, warning, error or critical.
     public var logLevel = "info"
 
@@ -58,6 +64,9 @@ public struct ServerConfiguration: Sendable, Equatable {
         Setting(name: "ready-lag", environment: "TALLY_READY_LAG", help: "events a projection may lag before /ready fails"),
         Setting(name: "map-size", environment: "TALLY_MAP_SIZE", help: "LMDB map size of the log in GiB"),
         Setting(name: "log-format", environment: "TALLY_LOG_FORMAT", help: "json or text"),
+        Setting(name: "backup-root", environment: "TALLY_BACKUP_ROOT", help: "where POST /v1/admin/backups writes backups"),
+        Setting(name: "snapshot-every", environment: "TALLY_SNAPSHOT_EVERY", help: "take a views snapshot every N events, 0 for never"),
+        Setting(name: "snapshots-keep", environment: "TALLY_SNAPSHOTS_KEEP", help: "how many automatic snapshots to keep"),
         Setting(name: "log-level", environment: "TALLY_LOG_LEVEL", help: "trace, debug, info, notice, warning, error, critical"),
     ]
 
@@ -98,6 +107,9 @@ public struct ServerConfiguration: Sendable, Equatable {
         case "subscribers-max": self.subscribersMax = try number(Int.self)
         case "ready-lag": self.readyLagEventsMax = try number(UInt64.self)
         case "map-size": self.mapSizeGiB = max(1, try number(Int.self))
+        case "backup-root": self.backupRoot = value
+        case "snapshot-every": self.snapshotEveryEvents = try number(UInt64.self)
+        case "snapshots-keep": self.snapshotsKeep = max(1, try number(Int.self))
         case "log-format":
             guard ["json", "text"].contains(value) else { throw Invalid(description: "\(source): log-format must be json or text, not \(value)") }
             self.logFormat = value

@@ -101,6 +101,7 @@ public final class TallyAPI: Sendable {
         // ServiceGroup shuts services down last to first: streams, HTTP, workers, ledger.
         var services: [any Service] = [LedgerCloser(api: self)]
         services.append(contentsOf: self.workers as [any Service])
+        if self.configuration.snapshotEveryEvents > 0 { services.append(SnapshotScheduler(api: self)) }
         services.append(app)
         services.append(SubscriberCloser(registry: self.subscribers))
         let group = ServiceGroup(
@@ -179,6 +180,7 @@ extension TallyAPI {
         routes.addOperationsRoutes()
         routes.addAuditRoutes()
         routes.addAdminRoutes()
+        routes.addRecoveryRoutes()
         return (routes.router, routes.specs)
     }
 

@@ -34,6 +34,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("map-size"), help: "LMDB map size of the log in GiB (default 64).") var mapSize: String?
     @Option(name: .customLong("log-format"), help: "json or text (default json).") var logFormat: String?
     @Option(name: .customLong("log-level"), help: "trace … critical (default info).") var logLevel: String?
+    @Option(name: .customLong("backup-root"), help: "Where POST /v1/admin/backups writes backups (default ./backups).") var backupRoot: String?
+    @Option(name: .customLong("snapshot-every"), help: "Snapshot the views every N events, 0 for never (default 1000000).") var snapshotEvery: String?
+    @Option(name: .customLong("snapshots-keep"), help: "Automatic snapshots to keep (default 3).") var snapshotsKeep: String?
 
     func run() async throws {
         var flags: [String: String] = [:]
@@ -51,6 +54,9 @@ struct ServeCommand: AsyncParsableCommand {
         flags["map-size"] = self.mapSize
         flags["log-format"] = self.logFormat
         flags["log-level"] = self.logLevel
+        flags["backup-root"] = self.backupRoot
+        flags["snapshot-every"] = self.snapshotEvery
+        flags["snapshots-keep"] = self.snapshotsKeep
         let configuration: ServerConfiguration
         do {
             configuration = try ServerConfiguration.resolve(flags: flags, configFile: self.config, environment: ProcessInfo.processInfo.environment)
