@@ -29,7 +29,6 @@ public enum Backup {
         do {
             log = try await EventLog.open(at: data, configuration: LogConfiguration(readOnly: true))
         } catch {
-            try? FileManager.default.removeItem(atPath: directory)
             throw error
         }
         do {
@@ -52,20 +51,32 @@ public enum Backup {
         return try await Self.write(log: log, views: views, into: directory, since: base)
     }
 
+    /// Writes the backup into `directory.partial` and renames it to `directory` once every
+    /// file and the manifest are on disk: a backup killed half-way leaves no directory that
+    /// looks like a backup (the next attempt removes the partial one).
     private static func write(log: EventLog, views: ViewStore?, into directory: String, since base: String?) async throws -> BackupManifest {
+        let final = URL(fileURLWithPath: directory).standardizedFileURL.path
+        let staging = final + ".partial"
+        let files = FileManager.default
+        try? files.removeItem(atPath: staging)
         do {
+            try Self.makeDirectory(staging)
             let manifest: BackupManifest
             if let base {
-                manifest = try Self.incremental(log: log, views: views, into: directory, since: base)
+                manifest = try Self.incremental(log: log, views: views, into: staging, final: final, since: base)
             } else {
-                manifest = try await Self.full(log: log, views: views, into: directory)
+                manifest = try await Self.full(log: log, views: views, into: staging)
             }
-            try manifest.write(to: directory)
+            try manifest.write(to: staging)
+            if files.fileExists(atPath: final) { try files.removeItem(atPath: final) }
+            try files.moveItem(atPath: staging, toPath: final)
+            try Self.sync(URL(fileURLWithPath: final).deletingLastPathComponent().path)
             return manifest
         } catch {
             // A failed backup leaves nothing that looks like one.
-            try? FileManager.default.removeItem(atPath: directory)
-            throw error
+            try? files.removeItem(atPath: staging)
+            if error is RecoveryError || error is LogError { throw error }
+            throw RecoveryError(.io, "cannot write the backup \(final): \(error.localizedDescription)", file: final)
         }
     }
 
@@ -73,6 +84,7 @@ public enum Backup {
         let logCopy = directory + "/log"
         try Self.makeDirectory(logCopy)
         try log.copyEnvironment(to: logCopy)
+        try Self.sync(logCopy + "/data.mdb")
         // The head comes from the copy itself, so the manifest describes exactly what it holds.
         let copy = try await EventLog.open(at: directory, configuration: LogConfiguration(readOnly: true, noLock: true))
         let head: LogHead
@@ -88,7 +100,7 @@ public enum Backup {
         return Self.manifest(kind: .full, base: nil, first: 1, head: head, views: snapshot, files: files)
     }
 
-    private static func incremental(log: EventLog, views: ViewStore?, into directory: String, since base: String) throws -> BackupManifest {
+    private static func incremental(log: EventLog, views: ViewStore?, into directory: String, final: String, since base: String) throws -> BackupManifest {
         let baseManifest = try BackupManifest.read(from: base)
         guard let baseHead = baseManifest.head else {
             throw RecoveryError(.manifestMismatch, "\(base)/manifest.json has no valid chain_head or seal_head", file: base)
@@ -104,7 +116,7 @@ public enum Backup {
         try writer.finish()
         var files = [try FileDigest.compute(LogSegment.fileName, in: directory)]
         let snapshot = try Self.snapshotViews(views, into: directory, log: log, files: &files)
-        let relative = Self.relativePath(from: directory, to: base)
+        let relative = Self.relativePath(from: final, to: base)
         return Self.manifest(
             kind: .incremental,
             base: BackupManifest.Base(id: baseManifest.id, path: relative, headPosition: baseHead.position, chainHead: baseManifest.chainHead),
@@ -124,6 +136,7 @@ public enum Backup {
             try? FileManager.default.removeItem(atPath: target)
             return nil
         }
+        try Self.sync(target + "/data.mdb")
         let checkpoints = try ViewSnapshot.checkpoints(ofCopyAt: target, log: log)
         files.append(try FileDigest.compute("views/data.mdb", in: directory))
         return checkpoints
@@ -149,7 +162,6 @@ public enum Backup {
                 throw RecoveryError(.targetNotEmpty, "\(directory) is not empty; name a new directory for the backup", file: directory)
             }
         }
-        try Self.makeDirectory(directory)
     }
 
     static func makeDirectory(_ path: String) throws {
@@ -168,5 +180,16 @@ public enum Backup {
         while common < min(fromParts.count, toParts.count), fromParts[common] == toParts[common] { common += 1 }
         let up = Array(repeating: "..", count: fromParts.count - common)
         return (up + toParts[common...]).joined(separator: "/")
+    }
+}
+
+extension Backup {
+    /// fsyncs a file (LMDB's copy does not sync what it writes; a backup must be on disk
+    /// before its manifest says it exists).
+    public static func sync(_ path: String) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw RecoveryError(.io, "cannot open \(path) to sync it: \(String(cString: strerror(errno)))", file: path) }
+        defer { close(fd) }
+        guard fsync(fd) == 0 else { throw RecoveryError(.io, "fsync of \(path) failed: \(String(cString: strerror(errno)))", file: path) }
     }
 }

@@ -114,7 +114,11 @@ public struct BackupManifest: Sendable, Equatable, Codable {
         } catch {
             throw RecoveryError(.io, "cannot write \(directory)/\(Self.fileName): \(error.localizedDescription)", file: directory)
         }
+        try Backup.sync(directory + "/" + Self.fileName)
         try FileDigest.writeSums(self.files + [try FileDigest.compute(Self.fileName, in: directory)], in: directory)
+        try Backup.sync(directory + "/SHA256SUMS")
+        try Backup.sync(directory + "/XXH3SUMS")
+        try Backup.sync(directory)
     }
 }
 

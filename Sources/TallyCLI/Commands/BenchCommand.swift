@@ -22,12 +22,16 @@ struct BenchCommand: AsyncParsableCommand {
                         other workloads; alone it first posts --events transfers)
               mixed     --events of a fleet mix (70% transfers, 25% health checks, 5%
                         deployment steps), then every built-in projection rebuilt together
+              backup    (W8) a full backup of whatever the other workloads wrote (alone: --events
+                        batched events first), beside mdb_env_copy2 compact + fsync of the same
+                        environment (and `mdb_copy -c` when it is installed); then restore +
+                        replay, with the views from the backup's snapshot and from position 1
             It first prints the machine: CPU, cores, memory, kernel, the filesystem of
             --directory and the fsync latency measured there (200 write + fdatasync pairs).
             Compare with the raw LMDB limits measured in the same run (see docs/benchmarks.md).
             """)
 
-    @Argument(help: "batch, single, scan, transfers, payroll, hot, replay, mixed or all.") var workloads: [String] = ["all"]
+    @Argument(help: "batch, single, scan, transfers, payroll, hot, replay, mixed, backup or all.") var workloads: [String] = ["all"]
     @Option(help: "Events for the batch workload.") var events = 200_000
     @Option(help: "Events per append in the batch workload.") var batch = 1_000
     @Option(help: "Events per client in the single workload.") var singleEvents = 2_000
@@ -36,14 +40,14 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON lines.") var json = false
 
     func run() async throws {
-        let selected = Set(self.workloads.contains("all") ? ["batch", "single", "scan", "transfers", "payroll", "hot", "replay", "mixed"] : self.workloads)
+        let selected = Set(self.workloads.contains("all") ? ["batch", "single", "scan", "transfers", "payroll", "hot", "replay", "mixed", "backup"] : self.workloads)
         let root = "\(self.directory)/tally-bench-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: root) }
         self.report(BenchMachine.describe(directory: self.directory))
         let ledger = try await Ledger.open(at: root, configuration: LogConfiguration(createIfMissing: true))
         let payload = Array(String(repeating: "x", count: 200).utf8)
         let ids = BenchIDs()
-        if selected.contains("batch") {
+        if selected.contains("batch") || selected == ["backup"] {
             let start = ContinuousClock.now
             var appended = 0
             while appended < self.events {
@@ -124,6 +128,10 @@ struct BenchCommand: AsyncParsableCommand {
         }
         if selected.contains("mixed") {
             try await self.mixed(ledger, root: root)
+        }
+        if selected.contains("backup") {
+            let mdbCopy = ["/usr/bin/mdb_copy", "/usr/local/bin/mdb_copy"].first { FileManager.default.isExecutableFile(atPath: $0) }
+            try await BenchRecovery(root: root, report: self.report).run(ledger, mdbCopy: mdbCopy)
         }
         await ledger.close()
     }
