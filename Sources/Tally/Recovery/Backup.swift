@@ -86,15 +86,7 @@ public enum Backup {
         try log.copyEnvironment(to: logCopy)
         try Self.sync(logCopy + "/data.mdb")
         // The head comes from the copy itself, so the manifest describes exactly what it holds.
-        let copy = try await EventLog.open(at: directory, configuration: LogConfiguration(readOnly: true, noLock: true))
-        let head: LogHead
-        do {
-            head = try copy.head()
-            await copy.close()
-        } catch {
-            await copy.close()
-            throw error
-        }
+        let head = try EventLog.readHead(directory: directory)
         var files = [try FileDigest.compute("log/data.mdb", in: directory)]
         let snapshot = try Self.snapshotViews(views, into: directory, log: log, files: &files)
         return Self.manifest(kind: .full, base: nil, first: 1, head: head, views: snapshot, files: files)
@@ -150,7 +142,8 @@ public enum Backup {
             toolVersion: Self.toolVersion, id: UUID().uuidString.lowercased(), kind: kind,
             createdAt: RFC3339.format(nanoseconds: wallClockNow()), base: base, firstPosition: first, headPosition: head.position,
             chainHead: XXH3.hex(head.checksum), sealHead: Hex.string(head.seal),
-            headRecordedAt: head.position == 0 ? nil : RFC3339.format(nanoseconds: head.recordedAtNanoseconds), views: views,
+            headRecordedAt: head.position == 0 ? nil : RFC3339.format(nanoseconds: head.recordedAtNanoseconds),
+            headRecordedAtNanoseconds: head.position == 0 ? nil : head.recordedAtNanoseconds, views: views,
             files: files)
     }
 

@@ -62,6 +62,8 @@ public struct BackupManifest: Sendable, Equatable, Codable {
     public var sealHead: String
     /// The recorded-at of the head record, RFC 3339 (absent for an empty ledger).
     public var headRecordedAt: String?
+    /// The same, in nanoseconds since 1970 (exact; RFC 3339 parsers may round).
+    public var headRecordedAtNanoseconds: UInt64?
     /// The projections' checkpoints in `views/data.mdb`, if the backup has a views snapshot.
     public var views: [String: ProjectionCheckpoint]?
     /// Every file of the backup but the manifest and the sums files.
@@ -70,7 +72,7 @@ public struct BackupManifest: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case format, formatVersion = "format_version", toolVersion = "tool_version", id, kind, createdAt = "created_at", base
         case firstPosition = "first_position", headPosition = "head_position", chainHead = "chain_head", sealHead = "seal_head"
-        case headRecordedAt = "head_recorded_at", views, files
+        case headRecordedAt = "head_recorded_at", headRecordedAtNanoseconds = "head_recorded_at_ns", views, files
     }
 
     /// The manifest's file name.
@@ -81,7 +83,7 @@ public struct BackupManifest: Sendable, Equatable, Codable {
         guard let checksum = UInt64(self.chainHead, radix: 16), let seal = Hex.bytes(self.sealHead), seal.count == 32 else { return nil }
         return LogHead(
             position: self.headPosition, checksum: checksum, seal: seal,
-            recordedAtNanoseconds: self.headRecordedAt.flatMap(RFC3339.parse) ?? 0)
+            recordedAtNanoseconds: self.headRecordedAtNanoseconds ?? 0)
     }
 
     /// Reads `directory/manifest.json`.

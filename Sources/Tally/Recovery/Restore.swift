@@ -136,7 +136,17 @@ public enum Restore {
         _ chain: [(path: String, manifest: BackupManifest)], into staging: String, target: Target, last: UInt64,
         progress: (UInt64, UInt64) -> Void
     ) async throws -> LogHead {
-        let importer = try LogImporter.create(at: staging)
+        // When the target lies at or after the full backup's head, its file is the start
+        // (indexes and write-model checkpoints included); otherwise its records are laid
+        // down one by one up to the target.
+        var chain = chain
+        var base: String?
+        if let first = chain.first, first.manifest.kind == .full, Self.includes(target, first.manifest) {
+            base = first.path
+            chain.removeFirst()
+        }
+        let importer = try LogImporter.create(at: staging, base: base)
+        progress(importer.head.position, last)
         var done = false
         /// Keeps the items up to the target; sets `done` past it.
         func admit(_ items: [LogImporter.Item]) -> [LogImporter.Item] {
@@ -201,6 +211,15 @@ public enum Restore {
         } catch {
             _ = try? await importer.finish()
             throw error
+        }
+    }
+
+    /// Whether restoring to `target` keeps everything `manifest` holds.
+    private static func includes(_ target: Target, _ manifest: BackupManifest) -> Bool {
+        switch target {
+        case .head: true
+        case .position(let position): position >= manifest.headPosition
+        case .time(let time): (manifest.headRecordedAtNanoseconds ?? .max) <= time
         }
     }
 

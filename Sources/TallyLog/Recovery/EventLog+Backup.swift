@@ -50,19 +50,46 @@ extension EventLog {
         }
     }
 
+    /// The head of the log in `directory` read straight from its file (read-only, no lock
+    /// file, no replay of the tail): for copies such as a backup's `log/data.mdb`.
+    ///
+    /// - Throws: ``LogError`` `not_initialized`, `corruption` or `storage_error`.
+    public static func readHead(directory: String) throws -> LogHead {
+        let path = Self.logPath(in: directory)
+        guard FileManager.default.fileExists(atPath: path + "/data.mdb") else {
+            throw LogError(.notInitialized, "\(directory) holds no log (no log/data.mdb)")
+        }
+        let environment: Environment
+        do {
+            environment = try Environment.open(
+                at: path, databases: LogDatabases.names,
+                configuration: EnvironmentConfiguration(mapSizeBytes: LogConfiguration.defaultMapSizeBytes, databasesMax: 8, readOnly: true, noLock: true),
+                writer: nil)
+        } catch {
+            throw LogError(.storage, "cannot open the log at \(path): \(error)", cause: error)
+        }
+        defer { environment.close() }
+        let databases = LogDatabases(environment)
+        return try environment.read { txn in try Self.head(txn, databases) }
+    }
+
     /// The head as of one read snapshot.
     public func head() throws -> LogHead {
         try self.environment.read { txn in try self.head(txn) }
     }
 
     func head(_ txn: borrowing ReadTransaction) throws -> LogHead {
-        let last = try txn.withCursor(self.databases.log) { cursor throws -> (UInt64, UInt64, UInt64)? in
+        try Self.head(txn, self.databases)
+    }
+
+    static func head(_ txn: borrowing ReadTransaction, _ databases: LogDatabases) throws -> LogHead {
+        let last = try txn.withCursor(databases.log) { cursor throws -> (UInt64, UInt64, UInt64)? in
             guard let entry = try cursor.last(), let position = Keys.position(entry.key) else { return nil }
             let view = try Self.checkedView(entry.value, position: position)
             return (position, view.storedChecksum, view.recordedAtNanoseconds)
         }
         guard let last else { return .empty }
-        let seal = try txn.withCursor(self.databases.seals) { cursor throws -> [UInt8] in
+        let seal = try txn.withCursor(databases.seals) { cursor throws -> [UInt8] in
             guard let entry = try cursor.last(), Keys.position(entry.key) == last.0, entry.value.count == 40 else {
                 throw LogError(.corruption, "the last seal does not end at the log head \(last.0)", position: last.0)
             }

@@ -49,11 +49,13 @@ public final class LogImporter: Sendable {
         self.lock = lock
     }
 
-    /// Creates `directory/log` and opens it for the import.
+    /// Creates `directory/log` and opens it for the import; with `base`, the new log starts
+    /// as a copy of the log in the data directory `base` (a verified full backup), indexes
+    /// included, and the import continues after its head.
     ///
     /// - Throws: ``LogError`` `invalid_argument` when `directory` already holds a log,
     ///   `locked` or `storage_error`.
-    public static func create(at directory: String, mapSizeBytes: Int = LogConfiguration.defaultMapSizeBytes) throws -> LogImporter {
+    public static func create(at directory: String, base: String? = nil, mapSizeBytes: Int = LogConfiguration.defaultMapSizeBytes) throws -> LogImporter {
         let logPath = EventLog.logPath(in: directory)
         guard !FileManager.default.fileExists(atPath: logPath + "/data.mdb") else {
             throw LogError(.invalidArgument, "\(directory) already holds a log; import only into a new data directory")
@@ -64,12 +66,25 @@ public final class LogImporter: Sendable {
             throw LogError(.storage, "cannot create \(logPath): \(error.localizedDescription)")
         }
         let lock = try DataDirectoryLock.acquire(directory: directory)
+        var head = LogHead.empty
+        if let base {
+            do {
+                head = try EventLog.readHead(directory: base)
+                try FileManager.default.copyItem(atPath: EventLog.logPath(in: base) + "/data.mdb", toPath: logPath + "/data.mdb")
+            } catch {
+                lock.release()
+                if let error = error as? LogError { throw error }
+                throw LogError(.storage, "cannot copy the log of \(base) into \(logPath): \(error.localizedDescription)")
+            }
+        }
         let writer = WriterThread(name: "tally-import")
         do {
             let environment = try Environment.open(
                 at: logPath, databases: LogDatabases.names,
                 configuration: EnvironmentConfiguration(mapSizeBytes: mapSizeBytes, databasesMax: 8, readOnly: false), writer: writer)
-            return LogImporter(directory: directory, environment: environment, writer: writer, lock: lock)
+            let importer = LogImporter(directory: directory, environment: environment, writer: writer, lock: lock)
+            importer.state.withLock { $0.head = head }
+            return importer
         } catch {
             writer.stop()
             lock.release()
