@@ -235,6 +235,14 @@ public final class Environment: Sendable {
             path: self.path)
     }
 
+    /// Writes a consistent copy of the environment's data file to the open file descriptor
+    /// `fd` (a file or a pipe; LMDB's `mdb_env_copyfd2`). The caller closes `fd`.
+    ///
+    /// - Parameter compact: omit free pages and renumber (LMDB's `MDB_CP_COMPACT`).
+    public func copy(toFileDescriptor fd: Int32, compact: Bool) throws(LMDBError) {
+        try check(mdb_env_copyfd2(self.handle, fd, compact ? UInt32(MDB_CP_COMPACT) : 0), "mdb_env_copyfd2", path: self.path)
+    }
+
     /// Closes the environment. Every transaction must have ended; calling twice is harmless.
     public func close() {
         guard !self.closed.exchange(true, ordering: .acquiringAndReleasing) else { return }

@@ -8,19 +8,38 @@ extension ViewStore {
         try self.environment.copy(to: directory, compact: true)
     }
 
+    /// The same compacted copy written to the open file descriptor `fd` (a file or a pipe).
+    public func copy(toFileDescriptor fd: Int32) throws {
+        try self.environment.copy(toFileDescriptor: fd, compact: true)
+    }
+
     /// Copies the views of `dataDirectory`, which another process may be writing, into the
     /// existing, empty directory `directory` (compacted, one read transaction).
     ///
     /// - Returns: `false` when the data directory has no views yet.
     public static func copy(dataDirectory: String, to directory: String) throws -> Bool {
+        try Self.withReadOnlyViews(of: dataDirectory) { try $0.copy(to: directory, compact: true) } != nil
+    }
+
+    /// Writes the views of `dataDirectory` (compacted, one read transaction) to the open
+    /// file descriptor `fd`; `false` when the data directory has no views yet.
+    public static func copy(dataDirectory: String, toFileDescriptor fd: Int32) throws -> Bool {
+        try Self.withReadOnlyViews(of: dataDirectory) { try $0.copy(toFileDescriptor: fd, compact: true) } != nil
+    }
+
+    /// Whether `dataDirectory` has views.
+    public static func exist(in dataDirectory: String) -> Bool {
+        FileManager.default.fileExists(atPath: Self.path(in: dataDirectory) + "/data.mdb")
+    }
+
+    private static func withReadOnlyViews<T>(of dataDirectory: String, _ body: (Environment) throws -> T) throws -> T? {
         let path = Self.path(in: dataDirectory)
-        guard FileManager.default.fileExists(atPath: path + "/data.mdb") else { return false }
+        guard Self.exist(in: dataDirectory) else { return nil }
         let environment = try Environment.open(
             at: path, databases: [], configuration: EnvironmentConfiguration(mapSizeBytes: 16 << 30, databasesMax: 64, readOnly: true),
             writer: nil)
         defer { environment.close() }
-        try environment.copy(to: directory, compact: true)
-        return true
+        return try body(environment)
     }
 
     /// Every projection's meta entry in the views copy in `directory` (opened read-only,

@@ -63,7 +63,7 @@ public enum Backup {
             try Self.makeDirectory(staging)
             let manifest: BackupManifest
             if let base {
-                manifest = try Self.incremental(log: log, views: views, into: staging, final: final, since: base)
+                manifest = try await Self.incremental(log: log, views: views, into: staging, final: final, since: base)
             } else {
                 manifest = try await Self.full(log: log, views: views, into: staging)
             }
@@ -83,16 +83,14 @@ public enum Backup {
     private static func full(log: EventLog, views: ViewStore?, into directory: String) async throws -> BackupManifest {
         let logCopy = directory + "/log"
         try Self.makeDirectory(logCopy)
-        try log.copyEnvironment(to: logCopy)
-        try Self.sync(logCopy + "/data.mdb")
+        var files = [try await HashingCopy.run(into: directory, path: "log/data.mdb") { fd in try log.copyEnvironment(toFileDescriptor: fd) }]
         // The head comes from the copy itself, so the manifest describes exactly what it holds.
         let head = try EventLog.readHead(directory: directory)
-        var files = [try FileDigest.compute("log/data.mdb", in: directory)]
-        let snapshot = try Self.snapshotViews(views, into: directory, log: log, files: &files)
+        let snapshot = try await Self.snapshotViews(views, into: directory, log: log, files: &files)
         return Self.manifest(kind: .full, base: nil, first: 1, head: head, views: snapshot, files: files)
     }
 
-    private static func incremental(log: EventLog, views: ViewStore?, into directory: String, final: String, since base: String) throws -> BackupManifest {
+    private static func incremental(log: EventLog, views: ViewStore?, into directory: String, final: String, since base: String) async throws -> BackupManifest {
         let baseManifest = try BackupManifest.read(from: base)
         guard let baseHead = baseManifest.head else {
             throw RecoveryError(.manifestMismatch, "\(base)/manifest.json has no valid chain_head or seal_head", file: base)
@@ -107,7 +105,7 @@ public enum Backup {
         let head = try log.forEachItem(after: baseHead.position) { item in try writer.add(item) }
         try writer.finish()
         var files = [try FileDigest.compute(LogSegment.fileName, in: directory)]
-        let snapshot = try Self.snapshotViews(views, into: directory, log: log, files: &files)
+        let snapshot = try await Self.snapshotViews(views, into: directory, log: log, files: &files)
         let relative = Self.relativePath(from: final, to: base)
         return Self.manifest(
             kind: .incremental,
@@ -117,21 +115,21 @@ public enum Backup {
 
     /// Copies `<data>/views` into `directory/views` and records each projection's
     /// checkpoint with the log's checksum there.
-    private static func snapshotViews(_ views: ViewStore?, into directory: String, log: EventLog, files: inout [FileDigest]) throws
+    private static func snapshotViews(_ views: ViewStore?, into directory: String, log: EventLog, files: inout [FileDigest]) async throws
         -> [String: BackupManifest.ProjectionCheckpoint]?
     {
+        guard views != nil || ViewStore.exist(in: log.directory) else { return nil }
         let target = directory + "/views"
         try Self.makeDirectory(target)
-        if let views {
-            try views.copy(to: target)
-        } else if try !ViewStore.copy(dataDirectory: log.directory, to: target) {
-            try? FileManager.default.removeItem(atPath: target)
-            return nil
+        let digest = try await HashingCopy.run(into: directory, path: "views/data.mdb") { fd in
+            if let views {
+                try views.copy(toFileDescriptor: fd)
+            } else {
+                _ = try ViewStore.copy(dataDirectory: log.directory, toFileDescriptor: fd)
+            }
         }
-        try Self.sync(target + "/data.mdb")
-        let checkpoints = try ViewSnapshot.checkpoints(ofCopyAt: target, log: log)
-        files.append(try FileDigest.compute("views/data.mdb", in: directory))
-        return checkpoints
+        files.append(digest)
+        return try ViewSnapshot.checkpoints(ofCopyAt: target, log: log)
     }
 
     private static func manifest(

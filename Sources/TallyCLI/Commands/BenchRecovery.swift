@@ -26,6 +26,9 @@ struct BenchRecovery {
         try Backup.sync(work + "/raw/data.mdb")
         let raw = (ContinuousClock.now - rawStart).secondsDouble
         let bytes = (try? FileManager.default.attributesOfItem(atPath: work + "/raw/data.mdb")[.size] as? Int) ?? 0
+        let digestStart = ContinuousClock.now
+        _ = try FileDigest.compute("data.mdb", in: work + "/raw")
+        let digest = (ContinuousClock.now - digestStart).secondsDouble
         var tool: Double?
         if let mdbCopy {
             let start = ContinuousClock.now
@@ -42,7 +45,7 @@ struct BenchRecovery {
         let backup = (ContinuousClock.now - start).secondsDouble
         var row: [String: Any] = [
             "workload": "backup", "events": events, "log_bytes": bytes, "seconds": backup, "mdb_env_copy2_compact_seconds": raw,
-            "ratio_to_raw_copy": raw / backup, "megabytes_per_second": Double(manifest.files.reduce(0) { $0 + $1.bytes }) / 1_048_576 / backup,
+            "ratio_to_raw_copy": raw / backup, "digest_seconds": digest, "megabytes_per_second": Double(manifest.files.reduce(0) { $0 + $1.bytes }) / 1_048_576 / backup,
         ]
         if let tool {
             row["mdb_copy_c_seconds"] = tool

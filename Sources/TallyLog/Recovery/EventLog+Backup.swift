@@ -50,6 +50,16 @@ extension EventLog {
         }
     }
 
+    /// Writes the same compacted copy as ``copyEnvironment(to:)`` to the open file
+    /// descriptor `fd` (a file or a pipe), so a caller can checksum it while it is written.
+    public func copyEnvironment(toFileDescriptor fd: Int32) throws {
+        do {
+            try self.environment.copy(toFileDescriptor: fd, compact: true)
+        } catch {
+            throw LogError(.storage, "cannot copy the log: \(error)", cause: error)
+        }
+    }
+
     /// The head of the log in `directory` read straight from its file (read-only, no lock
     /// file, no replay of the tail): for copies such as a backup's `log/data.mdb`.
     ///
