@@ -29,7 +29,7 @@ def op(summary, permission, tag, ok_code, ok_schema, params=None, body=None, err
     o = {"summary": summary, "tags": [tag], "x-tally-permission": permission}
     if description: o["description"] = description
     if permission != "open":
-        o["security"] = [{"bearerAuth": []}]
+        o["security"] = [{"bearerAuth": []}, {"tallyKey": [], "tallyTimestamp": [], "tallySignature": []}]
     else:
         o["security"] = []
     if params: o["parameters"] = params
@@ -302,10 +302,13 @@ doc["info"] = {"title": "Tally HTTP API", "version": "1.0.0",
                    "Roles: reader (queries, subscribe), writer (reader + appends and commands), auditor (reader + audit exports), admin (everything). "
                    "Each operation's `x-tally-permission` names what it needs: open, read, write, audit or admin."}
 doc["servers"] = [{"url": "http://127.0.0.1:8080"}]
-doc["security"] = [{"bearerAuth": []}]
+doc["security"] = [{"bearerAuth": []}, {"tallyKey": [], "tallyTimestamp": [], "tallySignature": []}]
 doc["tags"] = [{"name": n} for n in ["system", "events", "payments", "operations", "audit", "admin"]]
 doc["paths"] = paths
-doc["components"] = {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "description": "An API key from `tally keys create` or POST /v1/admin/keys: `tally_<id>_<secret>`."}},
+doc["components"] = {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer", "description": "An API key from `tally keys create` or POST /v1/admin/keys: `tally_<id>_<secret>`."},
+    "tallyKey": {"type": "apiKey", "in": "header", "name": "X-Tally-Key", "description": "Signed requests: the key id (the 12 hex digits after `tally_`)."},
+    "tallyTimestamp": {"type": "apiKey", "in": "header", "name": "X-Tally-Timestamp", "description": "Signed requests: Unix seconds; refused more than 300 s from the server's clock (`signature_expired`)."},
+    "tallySignature": {"type": "apiKey", "in": "header", "name": "X-Tally-Signature", "description": "Signed requests: hex HMAC-SHA256 with the key's signing secret (printed by `tally keys create`) over METHOD\\nPATH?QUERY\\nTIMESTAMP\\nhex SHA-256 of the body. A signature seen before is refused (`replayed_request`)."}},
                      "responses": responses, "schemas": schemas}
 
 def to_plain(x):

@@ -18,12 +18,18 @@ public final class TallyAPI: Sendable {
     public let views: ViewStore
     public let workers: [ProjectionWorker]
     public let keys: KeyStore
+    /// HMAC request signing (the master secret in `<data>/signing.secret`).
+    public let signing: RequestSigning
     public let configuration: ServerConfiguration
     let logger: Logger
     let limiter: RateLimiter
     let subscribers: SubscriberRegistry
 
-    private init(ledger: Ledger, views: ViewStore, workers: [ProjectionWorker], keys: KeyStore, configuration: ServerConfiguration, logger: Logger) {
+    private init(
+        ledger: Ledger, views: ViewStore, workers: [ProjectionWorker], keys: KeyStore, signing: RequestSigning, configuration: ServerConfiguration,
+        logger: Logger
+    ) {
+        self.signing = signing
         self.ledger = ledger
         self.views = views
         self.workers = workers
@@ -45,12 +51,14 @@ public final class TallyAPI: Sendable {
             logger: logger)
         do {
             let keys = try KeyStore(log: ledger.log)
+            let signing = try RequestSigning(dataDirectory: configuration.data)
             let views = try ViewStore.open(dataDirectory: configuration.data, projections: Ledger.builtInProjections)
             do {
                 let workers = try Ledger.builtInProjections.map { projection in
                     try ProjectionWorker(projection: projection, log: ledger.log, views: views, logger: logger)
                 }
-                return TallyAPI(ledger: ledger, views: views, workers: workers, keys: keys, configuration: configuration, logger: logger)
+                return TallyAPI(
+                    ledger: ledger, views: views, workers: workers, keys: keys, signing: signing, configuration: configuration, logger: logger)
             } catch {
                 views.close()
                 throw error

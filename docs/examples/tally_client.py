@@ -19,6 +19,8 @@ Run it against a server to see it work (the key needs the writer role):
 """
 
 import argparse
+import hashlib
+import hmac
 import json
 import time
 import urllib.error
@@ -40,9 +42,12 @@ class TallyError(Exception):
 class TallyClient:
     RETRY_STATUSES = {429, 502, 503, 504}
 
-    def __init__(self, url, key, attempts=5, timeout=30.0):
+    def __init__(self, url, key, attempts=5, timeout=30.0, signing_secret=None):
+        """`signing_secret` (printed by `tally keys create`) signs every request with
+        HMAC-SHA256 instead of sending the key itself."""
         self.url = url.rstrip("/")
         self.key = key
+        self.signing_secret = signing_secret
         self.attempts = attempts
         self.timeout = timeout
 
@@ -53,7 +58,7 @@ class TallyClient:
         delay = 0.2
         for attempt in range(self.attempts):
             request = urllib.request.Request(self.url + path, data=data, method=method)
-            request.add_header("Authorization", "Bearer " + self.key)
+            self.authorize(request, method, path, data or b"")
             if data is not None:
                 request.add_header("Content-Type", "application/json")
             try:
@@ -69,6 +74,20 @@ class TallyClient:
                     raise
             time.sleep(delay)
             delay = min(delay * 2, 5.0)
+
+    def authorize(self, request, method, path, body):
+        """Bearer key, or (with a signing secret) X-Tally-Key, -Timestamp and -Signature:
+        HMAC-SHA256 over METHOD, PATH?QUERY, the timestamp and the body's SHA-256. A retry
+        signs anew (the server refuses a signature it has seen)."""
+        if self.signing_secret is None:
+            request.add_header("Authorization", "Bearer " + self.key)
+            return
+        timestamp = str(int(time.time()))
+        message = "\n".join([method, path, timestamp, hashlib.sha256(body).hexdigest()])
+        signature = hmac.new(self.signing_secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+        request.add_header("X-Tally-Key", self.key.split("_")[1])
+        request.add_header("X-Tally-Timestamp", timestamp)
+        request.add_header("X-Tally-Signature", signature)
 
     def append(self, stream, events, expected_version="any"):
         """Appends events to one stream. Each event gets an id now, reused on every retry."""
@@ -153,16 +172,27 @@ def self_test(client):
     print("self-test passed: append with retry, linked batch results, balance, problem details, subscription")
 
 
+def signed_self_test(client):
+    """A signed append and a signed read."""
+    result = client.append("agent-signed", [{"type": "task.completed", "payload": {"signed": True}}])
+    events = client.request("GET", "/v1/events?from_position=%d&limit=1" % result["first_position"])["events"]
+    assert events[0]["metadata"].get("actor") and events[0]["payload"] == {"signed": True}, events
+    print("signed self-test passed: HMAC-signed append and read")
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--url", default="http://127.0.0.1:8080")
     parser.add_argument("--key", required=True, help="an API key with the writer role")
     parser.add_argument("--self-test", action="store_true", help="run every call and check the answers")
     parser.add_argument("--follow", action="store_true", help="print events as they commit")
+    parser.add_argument("--signing-secret", help="sign requests with HMAC-SHA256 (the secret `tally keys create` printed)")
     arguments = parser.parse_args()
     tally = TallyClient(arguments.url, arguments.key)
     if arguments.self_test:
         self_test(tally)
+        if arguments.signing_secret:
+            signed_self_test(TallyClient(arguments.url, arguments.key, signing_secret=arguments.signing_secret))
     if arguments.follow:
         for item in tally.subscribe():
             print(item["position"], item["stream"], item["type"], json.dumps(item.get("payload")))

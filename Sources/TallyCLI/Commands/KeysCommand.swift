@@ -40,12 +40,20 @@ struct KeysCommand: AsyncParsableCommand {
                         guard FileManager.default.createFile(atPath: output, contents: Data((secret + "\n").utf8), attributes: [.posixPermissions: 0o600])
                         else { throw CLIError(code: "invalid_argument", message: "cannot write \(output)") }
                     }
-                    let object: [String: Any] = ["id": key.id, "name": key.name, "role": key.role.rawValue, "key": self.output == nil ? secret : "written to \(self.output ?? "")"]
+                    let signing = try RequestSigning(dataDirectory: self.options.data).secret(forKey: key.id)
+                    if let output = self.output {
+                        guard FileManager.default.createFile(atPath: output + ".signing", contents: Data((signing + "\n").utf8), attributes: [.posixPermissions: 0o600])
+                        else { throw CLIError(code: "invalid_argument", message: "cannot write \(output).signing") }
+                    }
+                    let object: [String: Any] = [
+                        "id": key.id, "name": key.name, "role": key.role.rawValue, "key": self.output == nil ? secret : "written to \(self.output ?? "")",
+                        "signing_secret": self.output == nil ? signing : "written to \(self.output ?? "").signing",
+                    ]
                     Output.print(
                         json: self.options.json, object,
                         text: self.output == nil
-                            ? "\(secret)\nkey \(key.id) (\(key.name), \(key.role.rawValue)): shown once; keep it secret"
-                            : "key \(key.id) (\(key.name), \(key.role.rawValue)) written to \(self.output ?? "")")
+                            ? "\(secret)\nkey \(key.id) (\(key.name), \(key.role.rawValue)): shown once; keep it secret\nsigning secret (HMAC request signing, optional): \(signing)"
+                            : "key \(key.id) (\(key.name), \(key.role.rawValue)) written to \(self.output ?? ""), its signing secret to \(self.output ?? "").signing")
                 }
             }
         }

@@ -25,7 +25,7 @@ final class APIRoutes {
     init(api: TallyAPI) {
         self.api = api
         self.router = Router(context: TallyRequestContext.self)
-        self.router.add(middleware: RequestMiddleware(keys: api.keys))
+        self.router.add(middleware: RequestMiddleware(keys: api.keys, signing: api.signing, bodyLimitBytes: api.configuration.bodyLimitBytes))
     }
 
     typealias Handler = @Sendable (Request, TallyRequestContext) async throws -> Response

@@ -10,6 +10,8 @@ import Tally
 struct RequestMiddleware: RouterMiddleware {
     typealias Context = TallyRequestContext
     let keys: KeyStore
+    let signing: RequestSigning
+    let bodyLimitBytes: Int
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
@@ -18,7 +20,15 @@ struct RequestMiddleware: RouterMiddleware {
         context.requestID = requestID
         context.logger[metadataKey: "request_id"] = .string(requestID)
         context.logger[metadataKey: "hb.request.id"] = nil
-        if let authorization = request.headers[.authorization] {
+        var request = request
+        if let signature = request.headers[.xTallySignature] {
+            do {
+                context.key = try await self.verifySigned(&request, signature: signature)
+                context.logger[metadataKey: "key"] = .string(context.key?.name ?? "")
+            } catch let problem as APIProblem {
+                context.authenticationFailure = problem
+            }
+        } else if let authorization = request.headers[.authorization] {
             if authorization.hasPrefix("Bearer "), let key = self.keys.authenticate(String(authorization.dropFirst(7))) {
                 context.key = key
                 context.logger[metadataKey: "key"] = .string(key.name)
@@ -59,6 +69,37 @@ struct RequestMiddleware: RouterMiddleware {
         return response
     }
 
+    /// The key of a correctly signed request; the body is collected (up to the limit) to
+    /// check its hash and stays readable by the route.
+    private func verifySigned(_ request: inout Request, signature: String) async throws -> APIKey {
+        func refused(_ code: String, _ detail: String) -> APIProblem {
+            var problem = APIProblem(.unauthorized, code, detail)
+            problem.headers[.wwwAuthenticate] = "Bearer"
+            return problem
+        }
+        guard let keyID = request.headers[.xTallyKey], let timestamp = request.headers[.xTallyTimestamp].flatMap({ Int64($0) }) else {
+            throw refused("invalid_signature", "a signed request needs X-Tally-Key (the key id) and X-Tally-Timestamp (Unix seconds) beside X-Tally-Signature")
+        }
+        guard let key = self.keys.live(id: keyID) else {
+            throw refused("invalid_key", "X-Tally-Key \(keyID) names no live key; `tally keys list` shows them")
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: self.bodyLimitBytes)
+        } catch {
+            throw APIProblem(.contentTooLarge, "body_too_large", "the body is larger than \(self.bodyLimitBytes) bytes")
+        }
+        let path = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
+        let now = Int64(Date().timeIntervalSince1970)
+        if let failure = self.signing.check(
+            keyID: keyID, method: request.method.rawValue, path: path, timestamp: timestamp, signature: signature,
+            body: Array(buffer.readableBytesView), now: now)
+        {
+            throw refused(failure.code, failure.detail)
+        }
+        return key
+    }
+
     static func code(for status: HTTPResponse.Status) -> String {
         switch status.code {
         case 404: "not_found"
@@ -70,6 +111,15 @@ struct RequestMiddleware: RouterMiddleware {
 }
 
 extension HTTPField.Name {
+    static let xTallyKey = Self.named("X-Tally-Key")
+    static let xTallyTimestamp = Self.named("X-Tally-Timestamp")
+    static let xTallySignature = Self.named("X-Tally-Signature")
+
+    private static func named(_ name: String) -> HTTPField.Name {
+        guard let field = HTTPField.Name(name) else { preconditionFailure("a valid header name") }
+        return field
+    }
+
     static let xRequestID: HTTPField.Name = {
         guard let name = HTTPField.Name("X-Request-Id") else { preconditionFailure("a valid header name") }
         return name

@@ -47,6 +47,11 @@ public final class KeyStore: Sendable {
         self.keys.withLock { Array($0.values) }.sorted { ($0.name, $0.id) < ($1.name, $1.id) }
     }
 
+    /// The live key with this id, or `nil` (unknown or revoked).
+    public func live(id: String) -> APIKey? {
+        self.keys.withLock { $0[id] }.flatMap { $0.revoked ? nil : $0 }
+    }
+
     /// The live key a bearer token names, or `nil` (unknown, malformed or revoked).
     public func authenticate(_ token: String) -> APIKey? {
         guard let id = APIKey.id(of: token), let key = self.keys.withLock({ $0[id] }), !key.revoked, key.matches(token) else {
