@@ -9,13 +9,16 @@ need=()
 [ -f /usr/include/xxhash.h ] || need+=(libxxhash-dev)
 if [ "${1:-}" = "--test" ]; then
   command -v strace >/dev/null || need+=(strace)
-  # The metrics test parses `tally metrics` with the Prometheus project's own Python parser.
-  if ! python3 -c 'import prometheus_client' 2>/dev/null; then
-    echo "installing the Python prometheus_client (for the metrics test) ..." >&2
-    python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore prometheus_client 2>/dev/null \
-      || python3 -m pip install -q --user prometheus_client \
-      || { echo "Tally's tests need the Python package prometheus_client: python3 -m pip install prometheus_client" >&2; exit 1; }
-  fi
+  # The metrics test parses `tally metrics` with the Prometheus project's own Python parser;
+  # the audit test runs scripts/verify_export.py, which needs xxhash.
+  for module in prometheus_client xxhash; do
+    if ! python3 -c "import $module" 2>/dev/null; then
+      echo "installing the Python package $module (for the tests) ..." >&2
+      python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore "$module" 2>/dev/null \
+        || python3 -m pip install -q --user "$module" \
+        || { echo "Tally's tests need the Python package $module: python3 -m pip install $module" >&2; exit 1; }
+    fi
+  done
 fi
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -eq 0 ]; then
