@@ -26,17 +26,22 @@ struct BenchCommand: AsyncParsableCommand {
                         batched events first), beside mdb_env_copy2 compact + fsync of the same
                         environment (and `mdb_copy -c` when it is installed); then restore +
                         replay, with the views from the backup's snapshot and from position 1
+              http      (W7) appends through `tally serve` on loopback driven by wrk (Debian's
+                        package): single events over --connections keep-alive connections, and
+                        1,000-event requests; rates and p50/p99 (not in `all`)
             It first prints the machine: CPU, cores, memory, kernel, the filesystem of
             --directory and the fsync latency measured there (200 write + fdatasync pairs).
             Compare with the raw LMDB limits measured in the same run (see docs/benchmarks.md).
             """)
 
-    @Argument(help: "batch, single, scan, transfers, payroll, hot, replay, mixed, backup or all.") var workloads: [String] = ["all"]
+    @Argument(help: "batch, single, scan, transfers, payroll, hot, replay, mixed, backup, http or all.") var workloads: [String] = ["all"]
     @Option(help: "Events for the batch workload.") var events = 200_000
     @Option(help: "Events per append in the batch workload.") var batch = 1_000
     @Option(help: "Events per client in the single workload.") var singleEvents = 2_000
     @Option(help: "Concurrent clients for the single workload (repeatable).") var clients: [Int] = [1, 256]
     @Option(help: "Where to put the temporary data directory.") var directory = FileManager.default.temporaryDirectory.path
+    @Option(help: "Keep-alive connections for the http workload.") var connections = 64
+    @Option(help: "Seconds each http run lasts.") var httpSeconds = 10
     @Flag(help: "Print JSON lines.") var json = false
 
     func run() async throws {
@@ -128,6 +133,9 @@ struct BenchCommand: AsyncParsableCommand {
         }
         if selected.contains("mixed") {
             try await self.mixed(ledger, root: root)
+        }
+        if selected.contains("http") {
+            try await BenchHTTP(root: root, connections: self.connections, seconds: self.httpSeconds, report: self.report).run()
         }
         if selected.contains("backup") {
             let mdbCopy = ["/usr/bin/mdb_copy", "/usr/local/bin/mdb_copy"].first { FileManager.default.isExecutableFile(atPath: $0) }
