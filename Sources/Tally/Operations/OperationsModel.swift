@@ -14,6 +14,8 @@ final class OperationsModel: CommitListener, @unchecked Sendable {
     /// The batch's state: `nil` until the batch's first command changes something.
     private var pending: OperationsState?
     private var eventsSinceCheckpoint = 0
+    /// Index checkpoints since the last snapshot (each covers tens of thousands of log events).
+    private var checkpointsSkipped = 0
     private var batchEvents = 0
     let checkpointEventsMin: Int
 
@@ -45,10 +47,14 @@ final class OperationsModel: CommitListener, @unchecked Sendable {
     }
 
     func checkpointSnapshots() -> [StateSnapshot] {
-        guard self.eventsSinceCheckpoint >= self.checkpointEventsMin,
-            let bytes = try? JSONEncoder().encode(OperationsSnapshot(self.read { $0 }))
-        else { return [] }
+        // Also when the log moved on far without operations events (see PaymentsModel).
+        guard self.eventsSinceCheckpoint >= self.checkpointEventsMin || self.checkpointsSkipped >= 8 else {
+            self.checkpointsSkipped += 1
+            return []
+        }
+        guard let bytes = try? JSONEncoder().encode(OperationsSnapshot(self.read { $0 })) else { return [] }
         self.eventsSinceCheckpoint = 0
+        self.checkpointsSkipped = 0
         return [StateSnapshot(name: Self.checkpointName, bytes: Array(bytes))]
     }
 

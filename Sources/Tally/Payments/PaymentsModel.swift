@@ -17,6 +17,8 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
     private var batch = PaymentChanges()
     /// Payment events committed since the last checkpoint (writer thread only).
     private var eventsSinceCheckpoint = 0
+    /// Index checkpoints since the last snapshot (each covers tens of thousands of log events).
+    private var checkpointsSkipped = 0
     private var batchEvents = 0
     /// The fewest payment events between two checkpoints; at least half the state's size,
     /// so that writing snapshots costs O(1) per event and replay at open stays bounded.
@@ -52,8 +54,15 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
 
     func checkpointSnapshots() -> [StateSnapshot] {
         let size = self.committed.withLock { $0.accounts.count + $0.transfers.count }
-        guard self.eventsSinceCheckpoint >= max(self.checkpointEventsMin, size / 2) else { return [] }
+        // Also when the log moved on far without payments: otherwise a ledger of other events
+        // never gets a checkpoint and every open replays it from position 1.
+        let farBehind = self.checkpointsSkipped >= 8 && self.checkpointsSkipped * 10_000 >= size / 2
+        guard self.eventsSinceCheckpoint >= max(self.checkpointEventsMin, size / 2) || farBehind else {
+            self.checkpointsSkipped += 1
+            return []
+        }
         self.eventsSinceCheckpoint = 0
+        self.checkpointsSkipped = 0
         return [StateSnapshot(name: Self.checkpointName, bytes: self.committed.withLock { $0.snapshot() })]
     }
 
