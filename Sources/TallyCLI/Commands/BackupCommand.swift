@@ -96,21 +96,13 @@ struct BackupCommand: AsyncParsableCommand {
         }
 
         private static func report(of directory: String) throws -> [String: Any] {
-            let child = Process()
-            child.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-            child.arguments = ["backup", "verify", directory, "--in-process"]
-            let out = Pipe()
-            child.standardOutput = out
-            try child.run()
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            child.waitUntilExit()
-            if child.terminationReason == .uncaughtSignal {
+            let child = try ChildRun.run(["backup", "verify", directory, "--in-process"])
+            if let signal = child.signal {
                 throw RecoveryError(
-                    .corruption, "the verifier crashed (signal \(child.terminationStatus)) reading \(directory): its LMDB pages are damaged",
-                    file: directory)
+                    .corruption, "the verifier crashed (signal \(signal)) reading \(directory): its LMDB pages are damaged", file: directory)
             }
-            guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-                throw CLIError(code: "io_error", message: "the verifier of \(directory) exited \(child.terminationStatus) without a report")
+            guard let object = child.object else {
+                throw CLIError(code: "io_error", message: "the verifier of \(directory) exited \(child.status) without a report")
             }
             if let error = object["error"] as? [String: Any] {
                 let code = RecoveryError.Code(rawValue: error["code"] as? String ?? "") ?? .corruption

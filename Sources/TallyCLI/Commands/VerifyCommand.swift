@@ -21,27 +21,20 @@ struct VerifyCommand: AsyncParsableCommand {
             return
         }
         try await runReporting(json: self.options.json) {
-            let child = Process()
-            child.executableURL = URL(fileURLWithPath: "/proc/self/exe")
-            child.arguments = ["verify", "--data", self.options.data, "--map-size", "\(self.options.mapSize)", "--in-process", "--json"]
-            let out = Pipe()
-            child.standardOutput = out
-            try child.run()
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            child.waitUntilExit()
-            if child.terminationReason == .uncaughtSignal {
-                let message = "the verifier crashed (signal \(child.terminationStatus)) while reading the log: its LMDB pages are damaged; restore from a backup"
+            let child = try ChildRun.run(["verify", "--data", self.options.data, "--map-size", "\(self.options.mapSize)", "--in-process", "--json"])
+            if let signal = child.signal {
+                let message = "the verifier crashed (signal \(signal)) while reading the log: its LMDB pages are damaged; restore from a backup"
                 Output.print(json: self.options.json, ["clean": false, "reason": message], text: "CORRUPT: \(message)")
                 throw ExitCode(1)
             }
-            guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-                throw CLIError(code: "storage_error", message: "the verifier exited \(child.terminationStatus) without a report")
+            guard let object = child.object else {
+                throw CLIError(code: "storage_error", message: "the verifier exited \(child.status) without a report")
             }
             if let error = object["error"] as? [String: Any] {
                 throw CLIError(code: "\(error["code"] ?? "error")", message: "\(error["message"] ?? "")")
             }
             self.render(object)
-            if child.terminationStatus != 0 { throw ExitCode(1) }
+            if child.status != 0 { throw ExitCode(1) }
         }
     }
 
