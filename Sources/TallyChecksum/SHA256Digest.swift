@@ -29,3 +29,11 @@ public struct SHA256Stream: Sendable {
         }.joined()
     }
 }
+
+/// HMAC-SHA256 (RFC 2104), for signed requests.
+public enum HMACSHA256 {
+    /// The 32-byte authentication code of `message` under `key`.
+    public static func code(key: [UInt8], message: [UInt8]) -> [UInt8] {
+        Array(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: key)))
+    }
+}

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Synchronization
 import TallyChecksum
@@ -67,7 +66,7 @@ public final class RequestSigning: Sendable {
     }
 
     private static func mac(key: [UInt8], _ message: [UInt8]) -> [UInt8] {
-        Array(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: key)))
+        HMACSHA256.code(key: key, message: message)
     }
 
     static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
