@@ -151,6 +151,11 @@ public final class EventLog: Sendable {
                 }
             }
         }
+        if let committer = self.committer, let writer = self.writer, committer.failureReason == nil {
+            // A state checkpoint that is due (the listener decides) is written now rather
+            // than left for a later index checkpoint that a quiet ledger may never reach.
+            _ = try? await writer.run { committer.writeStateCheckpoint() }
+        }
         if let writer = self.writer {
             // Joining the writer thread blocks; do it off the cooperative pool.
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in

@@ -111,9 +111,11 @@ final class OperationsModel: CommitListener, @unchecked Sendable {
             position = snapshot.position + 1
         }
         var state = self.committed
-        while let last = try log.read(fromPosition: position, limit: Limits.readEventsMax).last {
-            for event in try log.read(fromPosition: position, limit: Limits.readEventsMax)
-            where OperationsEvent.isOperationsStream(event.streamID) {
+        let start = position
+        while true {
+            let events = try log.read(fromPosition: position, limit: Limits.readEventsMax)
+            guard let last = events.last else { break }
+            for event in events where OperationsEvent.isOperationsStream(event.streamID) {
                 do {
                     try Operations.evolve(try OperationsEvent(type: event.type, payload: event.payload), state: &state)
                 } catch {
@@ -127,6 +129,8 @@ final class OperationsModel: CommitListener, @unchecked Sendable {
         self.lock.lock()
         self.committed = state
         self.lock.unlock()
+        // A long replay means the checkpoint is far behind: write one at the next chance.
+        if position > start + 50_000 { self.checkpointsSkipped = 8 }
     }
 }
 

@@ -198,6 +198,8 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
             }
             position = last.position + 1
         }
+        // A long replay means the checkpoint is far behind: write one at the next chance.
+        if position > start + 50_000 { self.checkpointsSkipped = max(self.checkpointsSkipped, 8) }
         self.committed.withLock { $0.apply(changes) }
         return start
     }
