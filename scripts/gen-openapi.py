@@ -192,7 +192,7 @@ schemas["Status"] = obj({"status": string}, ["status"])
 schemas["Readiness"] = obj({"status": {"type": "string", "enum": ["ready", "not_ready"]}, "head_position": integer, "writable": {"type": "boolean"},
     "projections": arr(obj({"name": string, "checkpoint": integer, "lag_events": integer, "lag_seconds": {"type": "number"}})), "problems": arr(string)},
     ["status", "head_position", "writable", "projections", "problems"])
-schemas["ProposedEvent"] = obj({"id": {"type": "string", "format": "uuid", "description": "Idempotency key; reuse it when retrying."},
+schemas["ProposedEvent"] = obj({"id": {"type": "string", "format": "uuid", "description": "Idempotency key; reuse it when retrying. When omitted the server makes a time-ordered (version 7) UUID, so a retry of a request without ids appends again."},
     "type": {"type": "string", "description": "Lowercase dotted, e.g. task.completed."}, "payload": {"description": "Any JSON value, stored as sent."},
     "metadata": {"type": "object", "additionalProperties": {"type": "string"}, "description": "correlation_id, causation_id and free keys; actor is set by the server."}},
     ["type", "payload"])

@@ -23,6 +23,8 @@ public final class TallyAPI: Sendable {
     public let configuration: ServerConfiguration
     let logger: Logger
     let limiter: RateLimiter
+    /// Answers requests that run past the configured time with 503 `timeout`.
+    let deadlines: RequestDeadlines
     let subscribers: SubscriberRegistry
 
     private init(
@@ -37,6 +39,7 @@ public final class TallyAPI: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.limiter = RateLimiter(rate: configuration.rateLimitPerSecond)
+        self.deadlines = RequestDeadlines(seconds: configuration.requestTimeoutSeconds)
         self.subscribers = SubscriberRegistry(max: configuration.subscribersMax)
     }
 

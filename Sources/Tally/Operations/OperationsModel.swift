@@ -96,7 +96,7 @@ final class OperationsModel: CommitListener, @unchecked Sendable {
             if metadata.actor == nil, case .deploymentStarted(let deployment) = event { metadata.actor = deployment.actor.rawValue }
             return StreamAppend(
                 streamID: event.streamID, expectedVersion: expected,
-                events: [ProposedEvent(id: UUID(), type: event.type, payload: event.payload, metadata: metadata)])
+                events: [ProposedEvent(id: .timeOrdered(), type: event.type, payload: event.payload, metadata: metadata)])
         }
     }
 

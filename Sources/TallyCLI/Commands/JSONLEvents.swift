@@ -51,7 +51,7 @@ enum JSONLEvents {
     }
 
     static func parseID(_ text: String?, line: Int? = nil) throws -> UUID {
-        guard let text else { return UUID() }
+        guard let text else { return .timeOrdered() }
         guard let id = UUID(uuidString: text) else {
             let place = line.map { "line \($0): " } ?? ""
             throw CLIError(code: "invalid_argument", message: "\(place)event id '\(text)' is not a UUID")

@@ -15,11 +15,11 @@ public struct ProposedEvent: Sendable, Hashable {
     /// Creates an event.
     ///
     /// - Parameters:
-    ///   - id: the event id; a random one when omitted.
+    ///   - id: the event id; a new time-ordered one (``Foundation/UUID/timeOrdered()``) when omitted.
     ///   - type: the dotted lowercase event type.
     ///   - payload: the payload bytes.
     ///   - metadata: actor, correlation and causation ids, extra pairs.
-    public init(id: UUID = UUID(), type: String, payload: [UInt8], metadata: EventMetadata = .empty) {
+    public init(id: UUID = .timeOrdered(), type: String, payload: [UInt8], metadata: EventMetadata = .empty) {
         self.id = id
         self.type = type
         self.payload = payload

@@ -38,9 +38,7 @@ final class APIRoutes {
         self.router.on(RouterPath(path), method: method) { request, context in
             try Self.authorize(effective, context: context, api: api)
             if streaming { return try await handler(request, context) }
-            return try await Self.withTimeout(seconds: api.configuration.requestTimeoutSeconds) {
-                try await handler(request, context)
-            }
+            return try await api.deadlines.run { try await handler(request, context) }
         }
     }
 
@@ -64,23 +62,6 @@ final class APIRoutes {
                 "the key \(key.name) sent more than \(api.configuration.rateLimitPerSecond) requests a second; retry after \(wait) s")
             problem.headers[.retryAfter] = String(wait)
             throw problem
-        }
-    }
-
-    private static func withTimeout(seconds: Double, _ body: @escaping @Sendable () async throws -> Response) async throws -> Response {
-        try await withThrowingTaskGroup(of: Response?.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: .milliseconds(Int64(seconds * 1_000)))
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let response = first else {
-                throw APIProblem(
-                    .serviceUnavailable, "timeout",
-                    "the request took longer than \(seconds) s; a write may still have committed, so retry it with the same ids")
-            }
-            return response
         }
     }
 }

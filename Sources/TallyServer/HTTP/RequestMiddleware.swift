@@ -16,10 +16,11 @@ struct RequestMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
         let started = ContinuousClock.now
-        let requestID = request.headers[.xRequestID].flatMap { $0.utf8.count <= 128 ? $0 : nil } ?? UUID().uuidString.lowercased()
+        // The client's id, else Hummingbird's (a random prefix and a counter: no system call).
+        let requestID = request.headers[.xRequestID].flatMap { $0.utf8.count <= 128 ? $0 : nil } ?? context.id
         context.requestID = requestID
-        context.logger[metadataKey: "request_id"] = .string(requestID)
         context.logger[metadataKey: "hb.request.id"] = nil
+        context.logger[metadataKey: "request_id"] = .string(requestID)
         var request = request
         if let signature = request.headers[.xTallySignature] {
             do {

@@ -106,7 +106,7 @@ extension TallyAPI {
         let events = try items.enumerated().map { index, item -> ProposedEvent in
             let object = try JSONObject(item, path: "\(body.pointer("events"))[\(index)]")
             try object.allowOnly(["id", "type", "payload", "metadata"])
-            var id = UUID()
+            var id = UUID.timeOrdered()
             if let text = try object.string("id") {
                 guard let parsed = UUID(uuidString: text) else {
                     throw APIProblem.malformed("\(object.pointer("id")) must be a UUID, not \(text)", at: object.pointer("id"))

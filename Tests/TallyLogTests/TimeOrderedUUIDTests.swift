@@ -1,0 +1,28 @@
+import Foundation
+import TallyLog
+import Testing
+
+/// The default event id: RFC 9562 version 7, unique, and ordered by the time it was made.
+@Suite struct TimeOrderedUUIDTests {
+    @Test func versionVariantAndTimestampAreRFC9562() {
+        let before = UInt64(Date().timeIntervalSince1970 * 1_000)
+        let id = UUID.timeOrdered()
+        let after = UInt64(Date().timeIntervalSince1970 * 1_000)
+        let bytes = withUnsafeBytes(of: id.uuid) { Array($0) }
+        #expect(bytes[6] >> 4 == 7, "version nibble of \(id)")
+        #expect(bytes[8] >> 6 == 0b10, "variant bits of \(id)")
+        let milliseconds = bytes[0..<6].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        #expect(milliseconds >= before && milliseconds <= after + 1)
+    }
+
+    @Test func idsAreUniqueAndIdsMadeInLaterMillisecondsSortLater() async throws {
+        var seen = Set<UUID>()
+        for _ in 0..<50_000 { seen.insert(UUID.timeOrdered()) }
+        #expect(seen.count == 50_000)
+
+        let first = UUID.timeOrdered()
+        try await Task.sleep(for: .milliseconds(3))
+        let second = UUID.timeOrdered()
+        #expect(first.uuidString < second.uuidString, "\(first) then \(second)")
+    }
+}

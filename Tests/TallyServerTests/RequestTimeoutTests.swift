@@ -1,0 +1,36 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Tally
+import TallyServer
+import TallyTesting
+import Testing
+
+/// The request timeout: a request still running after `request-timeout` gets 503 `timeout`
+/// (within one watcher tick), and requests around it are answered as usual.
+@Suite struct RequestTimeoutTests {
+    @Test func aSlowRequestGets503TimeoutAndOthersAreUnaffected() async throws {
+        try await TestAPI.withRouter({ $0.requestTimeoutSeconds = 0.3 }) { test, client in
+            // Waits up to 5 s for the audit view to reach a position that never comes.
+            let started = ContinuousClock.now
+            let slow = try await client.call(test, .get, "/v1/audit/events?min_position=1000000&wait_ms=5000", as: .reader)
+            let elapsed = ContinuousClock.now - started
+            #expect(slow.status == .serviceUnavailable)
+            #expect(slow.json["code"] as? String == "timeout")
+            #expect((slow.json["detail"] as? String)?.contains("0.3 s") == true)
+            #expect(elapsed >= .milliseconds(300))
+            #expect(elapsed < .seconds(3), "the timeout fired after \(elapsed), not about 0.3 s")
+
+            // Quick requests before and after the timeout all succeed; none is timed out late.
+            for index in 0..<200 {
+                let append = try await client.call(
+                    test, .post, "/v1/streams/timeout-\(index % 7)/events", as: .writer,
+                    json: #"{"events":[{"type":"test.appended","payload":{"n":\#(index)}}]}"#)
+                #expect(append.status == .created || append.status == .ok, "append \(index): \(append.text)")
+            }
+            let read = try await client.call(test, .get, "/v1/events?limit=1000", as: .reader)
+            #expect((read.json["events"] as? [Any])?.count ?? 0 >= 200)
+        }
+    }
+}
