@@ -27,8 +27,9 @@ struct BenchCommand: AsyncParsableCommand {
                         environment (and `mdb_copy -c` when it is installed); then restore +
                         replay, with the views from the backup's snapshot and from position 1
               http      (W7) appends through `tally serve` on loopback driven by wrk (Debian's
-                        package): single events over --connections keep-alive connections, and
-                        1,000-event requests; rates and p50/p99 (not in `all`)
+                        package): single events over --connections keep-alive connections,
+                        1,000-event requests and GET /health; rates, p50/p99, and each beside the
+                        same Hummingbird stack with nothing behind it (the HTTP floor; not in `all`)
             It first prints the machine: CPU, cores, memory, kernel, the filesystem of
             --directory and the fsync latency measured there (200 write + fdatasync pairs).
             Compare with the raw LMDB limits measured in the same run (see docs/benchmarks.md).

@@ -1,10 +1,12 @@
 import Foundation
+import Synchronization
 import Tally
 import TallyServer
 
 /// W7: durable appends through `tally serve` over HTTP on loopback, driven by `wrk`
 /// (Debian's package) with keep-alive connections: single events a request, and batches of
-/// 1,000 events a request. Run it in the same `tally bench` as `single` and `batch` to read
+/// 1,000 events a request, and `GET /health`; each beside ``HTTPBaseline`` (the same server
+/// stack with nothing behind it) under the same load. Run it in the same `tally bench` as `single` and `batch` to read
 /// the ratios to the in-process rates.
 struct BenchHTTP {
     let root: String
@@ -43,44 +45,70 @@ struct BenchHTTP {
         }
         guard let port else { throw CLIError(code: "storage_error", message: "tally serve did not start: \(text)") }
 
-        for (name, events) in [("single", 1), ("batch", 1_000)] {
+        // The floor: the same Hummingbird stack with nothing behind it, under the same load.
+        let baselinePort = Mutex<Int?>(nil)
+        let baseline = Task { try await HTTPBaseline.run { port in baselinePort.withLock { $0 = port } } }
+        defer { baseline.cancel() }
+        while baselinePort.withLock({ $0 }) == nil, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        guard let floorPort = baselinePort.withLock({ $0 }) else { throw CLIError(code: "storage_error", message: "the HTTP baseline did not start") }
+
+        var floor: [String: Double] = [:]
+        for (name, events) in [("single", 1), ("batch", 1_000), ("get", 0)] {
+            let connections = events > 1 ? min(self.connections, 8) : self.connections
             let script = data + "/\(name).lua"
             try Self.script(key: secret, eventsPerRequest: events).write(toFile: script, atomically: true, encoding: .utf8)
-            let connections = events == 1 ? self.connections : min(self.connections, 8)
-            let run = Process()
-            run.executableURL = URL(fileURLWithPath: wrk)
-            run.arguments = ["-t2", "-c\(connections)", "-d\(self.seconds)s", "--latency", "-s", script, "http://127.0.0.1:\(port)"]
-            let output = Pipe()
-            run.standardOutput = output
-            try run.run()
-            let result = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            run.waitUntilExit()
-            let requests = Self.number(after: "Requests/sec:", in: result) ?? 0
+            let bare = try self.drive(wrk: wrk, port: floorPort, connections: connections, script: script)
+            floor[name] = bare.requests
+            let result = try self.drive(wrk: wrk, port: port, connections: connections, script: script)
             self.report([
                 "workload": "http", "mode": name, "connections": connections, "events_per_request": events,
-                "requests_per_second": requests, "events_per_second": requests * Double(events),
-                "p50_ms": Self.latency("50%", in: result) ?? -1, "p99_ms": Self.latency("99%", in: result) ?? -1,
-                "non_2xx": Int(Self.number(after: "Non-2xx or 3xx responses:", in: result) ?? 0),
+                "requests_per_second": result.requests, "events_per_second": result.requests * Double(events),
+                "p50_ms": result.p50, "p99_ms": result.p99, "non_2xx": result.non2xx,
+                "baseline_requests_per_second": bare.requests, "baseline_p50_ms": bare.p50,
+                "ratio_to_baseline": bare.requests > 0 ? result.requests / bare.requests : 0,
             ])
         }
     }
 
-    /// A wrk script posting `eventsPerRequest` 200-byte events a request over 10,000 streams.
+    /// One wrk run against `port` with `script`: requests a second, p50 and p99 in ms.
+    private func drive(wrk: String, port: Int, connections: Int, script: String) throws -> (requests: Double, p50: Double, p99: Double, non2xx: Int) {
+        let run = Process()
+        run.executableURL = URL(fileURLWithPath: wrk)
+        run.arguments = ["-t2", "-c\(connections)", "-d\(self.seconds)s", "--latency", "-s", script, "http://127.0.0.1:\(port)"]
+        let output = Pipe()
+        run.standardOutput = output
+        try run.run()
+        let result = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        run.waitUntilExit()
+        return (
+            Self.number(after: "Requests/sec:", in: result) ?? 0, Self.latency("50%", in: result) ?? -1, Self.latency("99%", in: result) ?? -1,
+            Int(Self.number(after: "Non-2xx or 3xx responses:", in: result) ?? 0)
+        )
+    }
+
+    /// A wrk script posting `eventsPerRequest` 200-byte events a request over 10,000 streams,
+    /// or, for 0, getting `/health`.
     static func script(key: String, eventsPerRequest: Int) -> String {
-        """
-        wrk.method = "POST"
-        wrk.headers["Content-Type"] = "application/json"
-        wrk.headers["Authorization"] = "Bearer \(key)"
-        local event = '{"type":"bench.appended","payload":{"x":"' .. string.rep("x", 186) .. '"}}'
-        local events = {}
-        for i = 1, \(eventsPerRequest) do events[i] = event end
-        local body = '{"events":[' .. table.concat(events, ",") .. ']}'
-        local counter = 0
-        request = function()
-          counter = counter + 1
-          return wrk.format(nil, "/v1/streams/bench-" .. (counter % 10000) .. "/events", nil, body)
-        end
-        """
+        if eventsPerRequest == 0 {
+            return """
+                wrk.method = "GET"
+                request = function() return wrk.format(nil, "/health") end
+                """
+        }
+        return """
+            wrk.method = "POST"
+            wrk.headers["Content-Type"] = "application/json"
+            wrk.headers["Authorization"] = "Bearer \(key)"
+            local event = '{"type":"bench.appended","payload":{"x":"' .. string.rep("x", 186) .. '"}}'
+            local events = {}
+            for i = 1, \(eventsPerRequest) do events[i] = event end
+            local body = '{"events":[' .. table.concat(events, ",") .. ']}'
+            local counter = 0
+            request = function()
+              counter = counter + 1
+              return wrk.format(nil, "/v1/streams/bench-" .. (counter % 10000) .. "/events", nil, body)
+            end
+            """
     }
 
     static func number(after label: String, in text: String) -> Double? {
