@@ -1,0 +1,211 @@
+import Foundation
+import Synchronization
+import Tally
+
+extension BenchCommand {
+    /// W4: reads of one stream of 100 events (the whole stream a read), 2,000 times.
+    func readStream(_ ledger: Ledger, payload: [UInt8], ids: BenchIDs, out: BenchReport) async throws {
+        let stream = "bench-read-\(UInt32.random(in: 0 ... .max))"
+        for _ in 0..<10 {
+            _ = try await ledger.log.append(to: stream, events: (0..<10).map { _ in ProposedEvent(id: ids.next(), type: "bench.appended", payload: payload) })
+        }
+        var latencies: [Double] = []
+        latencies.reserveCapacity(2_000)
+        let start = ContinuousClock.now
+        for _ in 0..<2_000 {
+            let began = ContinuousClock.now
+            let events = try ledger.log.read(stream: stream, limit: 1_000)
+            latencies.append(seconds(since: began))
+            guard events.count == 100 else { throw CLIError(code: "storage_error", message: "read \(events.count) events of \(stream), not 100") }
+        }
+        let elapsed = seconds(since: start)
+        latencies.sort()
+        out.add([
+            "workload": "read", "events_per_read": 100, "reads": latencies.count, "seconds": elapsed,
+            "reads_per_second": Double(latencies.count) / elapsed, "events_per_second": 100 * Double(latencies.count) / elapsed,
+            "p50_ms": percentile(latencies, 0.50) * 1_000, "p99_ms": percentile(latencies, 0.99) * 1_000,
+            "p999_ms": percentile(latencies, 0.999) * 1_000,
+        ])
+    }
+
+    /// W6: a fleet mix in batches of --batch commands with every built-in projection following
+    /// live (their lag sampled every 10 ms), then all projections rebuilt from position 1.
+    func mixed(_ ledger: Ledger, root: String, out: BenchReport) async throws {
+        if ledger.account("wallet-0") == nil { try await self.openBenchAccounts(ledger) }
+        var random = UInt64.random(in: 1 ... .max)
+        func next(_ bound: Int) -> Int {
+            random = random &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(truncatingIfNeeded: random >> 33) % bound
+        }
+        // The projections run live while the fleet appends; a sampler records their lag.
+        let liveViews = try ViewStore.open(dataDirectory: root, projections: Ledger.builtInProjections)
+        let live = try Ledger.builtInProjections.map { try ProjectionWorker(projection: $0, log: ledger.log, views: liveViews) }
+        let running = live.map { worker in Task { try await worker.run() } }
+        let before = ledger.log.headPosition
+        while live.contains(where: { $0.status.checkpoint < before }) { try await Task.sleep(for: .milliseconds(5)) }
+        let lags = Mutex<[UInt64]>([])
+        let sampler = Task {
+            while !Task.isCancelled {
+                let head = ledger.log.headPosition
+                let behind = live.map { head - min(head, $0.status.checkpoint) }.max() ?? 0
+                lags.withLock { $0.append(behind) }
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+        }
+        let start = ContinuousClock.now
+        var done = 0
+        var deployments = 0
+        while done < self.events {
+            let count = min(self.batch, self.events - done)
+            var payments: [PaymentCommand] = []
+            var operations: [OperationsCommand] = []
+            for index in 0..<count {
+                let roll = next(100)
+                if roll < 70 {
+                    payments.append(.transfer(TransferRequest(
+                        id: DomainID(stringLiteral: "m\(done + index)"), debitAccount: "treasury",
+                        creditAccount: DomainID(stringLiteral: "wallet-\(next(Self.accounts))"), amount: 1, currency: "APX")))
+                } else if roll < 95 {
+                    operations.append(.reportHealth(HealthCheck(
+                        component: DomainID(stringLiteral: "component-\(next(50))"), status: next(10) == 0 ? .degraded : .healthy,
+                        latencyMilliseconds: UInt64(next(500)))))
+                } else {
+                    deployments += 1
+                    let id = DomainID(stringLiteral: "deploy-\(deployments)")
+                    operations.append(.startDeployment(Deployment(
+                        id: id, service: DomainID(stringLiteral: "service-\(next(12))"), version: "\(deployments)", environment: "prod", actor: "bench")))
+                    operations.append(next(5) == 0 ? .failDeployment(id, reason: "bench") : .succeedDeployment(id, durationMilliseconds: UInt64(next(600_000))))
+                }
+            }
+            _ = try await ledger.execute(payments)
+            _ = try await ledger.execute(operations)
+            done += count
+        }
+        let appendSeconds = seconds(since: start)
+        let head = ledger.log.headPosition
+        let caughtUp = ContinuousClock.now
+        while live.contains(where: { $0.status.checkpoint < head }) { try await Task.sleep(for: .milliseconds(5)) }
+        let catchUpSeconds = seconds(since: caughtUp)
+        sampler.cancel()
+        for task in running { task.cancel() }
+        for task in running { _ = try? await task.value }
+        liveViews.close()
+        let sampled = lags.withLock { $0 }.sorted()
+        out.add([
+            "workload": "mixed", "phase": "append", "commands": done, "seconds": appendSeconds, "commands_per_second": Double(done) / appendSeconds,
+            "projections": live.count, "lag_p50_events": percentile(sampled.map(Double.init), 0.5), "lag_p99_events": percentile(sampled.map(Double.init), 0.99),
+            "lag_max_events": Double(sampled.last ?? 0), "catch_up_after_seconds": catchUpSeconds,
+        ])
+        let views = try ViewStore.open(dataDirectory: root, projections: Ledger.builtInProjections)
+        var total = 0.0
+        for projection in Ledger.builtInProjections {
+            let worker = try ProjectionWorker(projection: projection, log: ledger.log, views: views)
+            try await worker.reset()
+            let began = ContinuousClock.now
+            try await worker.catchUp()
+            let elapsed = seconds(since: began)
+            total += elapsed
+            out.add(["workload": "mixed", "phase": "rebuild", "projection": projection.name, "events": worker.status.checkpoint,
+                         "seconds": elapsed, "events_per_second": Double(worker.status.checkpoint) / elapsed])
+        }
+        let events = ledger.log.headPosition
+        out.add(["workload": "mixed", "phase": "rebuild", "projection": "all", "events": events, "seconds": total,
+                     "events_per_second": Double(events) / total])
+        views.close()
+    }
+
+    static let accounts = 10_000
+
+    /// 10,000 accounts without limits (`bench-N`), 10,000 wallets (`wallet-N`), one treasury.
+    func openBenchAccounts(_ ledger: Ledger) async throws {
+        var open = [PaymentCommand.openAccount(Account(id: "treasury", agent: "ops", currency: "APX"))]
+        for index in 0..<Self.accounts {
+            open.append(.openAccount(Account(id: DomainID(stringLiteral: "bench-\(index)"), agent: "bench", currency: "APX")))
+            open.append(
+                .openAccount(
+                    Account(
+                        id: DomainID(stringLiteral: "wallet-\(index)"), agent: DomainID(stringLiteral: "agent-\(index)"),
+                        currency: "APX", flags: .debitsMustNotExceedCredits)))
+        }
+        for chunk in stride(from: 0, to: open.count, by: 5_000) {
+            _ = try await ledger.execute(Array(open[chunk..<min(open.count, chunk + 5_000)]))
+        }
+    }
+
+    func payroll(_ ledger: Ledger, out: BenchReport) async throws {
+        let run = UInt64.random(in: 0 ... .max)
+        let requests = (0..<Self.accounts).map { index in
+            TransferRequest(
+                id: DomainID(stringLiteral: "payroll-\(run)-\(index)"), debitAccount: "treasury",
+                creditAccount: DomainID(stringLiteral: "wallet-\(index)"), amount: 1_000, currency: "APX", memo: "payroll")
+        }
+        let start = ContinuousClock.now
+        let outcomes = try await ledger.submit(requests, linked: true)
+        let elapsed = seconds(since: start)
+        out.add([
+            "workload": "payroll", "transfers": requests.count, "linked": true, "rejected": outcomes.filter { !$0.succeeded }.count,
+            "seconds": elapsed, "transfers_per_second": Double(requests.count) / elapsed,
+        ])
+    }
+
+    func hot(_ ledger: Ledger, out: BenchReport) async throws {
+        for clients in self.clients {
+            let start = ContinuousClock.now
+            let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+                for client in 0..<clients {
+                    group.addTask {
+                        var mine: [Double] = []
+                        for index in 0..<self.singleEvents {
+                            let began = ContinuousClock.now
+                            let outcome = try await ledger.submit(
+                                TransferRequest(
+                                    id: DomainID(stringLiteral: "hot-\(clients)-\(client)-\(index)"), debitAccount: "treasury",
+                                    creditAccount: DomainID(stringLiteral: "wallet-\((client * 7_919 + index) % Self.accounts)"),
+                                    amount: 1, currency: "APX"))
+                            guard outcome.succeeded else { throw CLIError(code: outcome.code, message: "hot transfer rejected") }
+                            mine.append(seconds(since: began))
+                        }
+                        return mine
+                    }
+                }
+                return try await group.reduce(into: [Double]()) { $0.append(contentsOf: $1) }
+            }.sorted()
+            let elapsed = seconds(since: start)
+            out.add([
+                "workload": "hot", "clients": clients, "transfers": latencies.count, "seconds": elapsed,
+                "transfers_per_second": Double(latencies.count) / elapsed,
+                "p50_ms": percentile(latencies, 0.50) * 1_000, "p99_ms": percentile(latencies, 0.99) * 1_000,
+                "p999_ms": percentile(latencies, 0.999) * 1_000,
+            ])
+        }
+    }
+
+    func transfers(_ ledger: Ledger, out: BenchReport) async throws {
+        let accounts = Self.accounts
+        var random = UInt64.random(in: 1 ... .max)
+        func next() -> Int {
+            random = random &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(truncatingIfNeeded: random >> 33) % accounts
+        }
+        let start = ContinuousClock.now
+        var done = 0
+        var failed = 0
+        while done < self.events {
+            let count = min(self.batch, self.events - done)
+            let requests = (0..<count).map { index in
+                let from = next()
+                let to = (from + 1 + next() % (accounts - 1)) % accounts
+                return TransferRequest(
+                    id: DomainID(stringLiteral: "b\(done + index)"), debitAccount: DomainID(stringLiteral: "bench-\(from)"),
+                    creditAccount: DomainID(stringLiteral: "bench-\(to)"), amount: 1, currency: "APX")
+            }
+            failed += try await ledger.submit(requests).filter { !$0.succeeded }.count
+            done += count
+        }
+        let elapsed = seconds(since: start)
+        out.add([
+            "workload": "transfers", "transfers": done, "batch": self.batch, "accounts": accounts, "rejected": failed,
+            "seconds": elapsed, "transfers_per_second": Double(done) / elapsed,
+        ])
+    }
+}
