@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# One command: Tally, the raw LMDB limit and the peers (SQLite, PostgreSQL) on this machine in
+# one run, then docs/benchmarks.md's generated section and docs/charts/*.png.
+#
+#   bash Benchmarks/peers/run.sh            # EVENTS=200000 by default; about 10 minutes
+#   EVENTS=1000000 bash Benchmarks/peers/run.sh
+#   PEERS="sqlite" bash Benchmarks/peers/run.sh   # skip PostgreSQL
+#
+# Installs what it needs (Debian: liblmdb-dev libxxhash-dev gcc postgresql wrk python3-venv; PyPI into
+# .build/bench-venv: psycopg, matplotlib), starts PostgreSQL on 127.0.0.1:55432 in a
+# temporary directory and stops it at the end. Results: .build/bench-run/*.jsonl.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+HERE="$ROOT/Benchmarks/peers"
+OUT="${OUT:-$ROOT/.build/bench-run}"
+EVENTS="${EVENTS:-200000}"
+PEERS="${PEERS:-sqlite postgresql}"
+WORK="${WORK:-/var/tmp/tally-peers-$$}"
+export EVENTS
+
+need=()
+for pkg in liblmdb-dev libxxhash-dev gcc wrk python3-venv; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
+if [[ " $PEERS " == *" postgresql "* ]] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then need+=(postgresql); fi
+if ((${#need[@]})); then
+  if [[ $(id -u) -eq 0 ]]; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}"
+  else
+    echo "missing Debian packages: ${need[*]}; run: sudo apt-get install -y ${need[*]}" >&2; exit 1
+  fi
+fi
+VENV="$ROOT/.build/bench-venv"
+[[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV"
+"$VENV/bin/pip" install -q "psycopg[binary]" matplotlib
+PY="$VENV/bin/python"
+
+mkdir -p "$OUT" "$WORK"
+cleanup() {
+  if [[ -n "${PGDATA_DIR:-}" ]]; then runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -m fast stop >/dev/null 2>&1 || true; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+echo "== tally (release build)" >&2
+(cd "$ROOT" && swift build -c release --product tally >&2)
+TALLY="$ROOT/.build/release/tally"
+{
+  "$TALLY" bench w1 w2 w3 w4 w5 w6 w8 scan --events "$EVENTS" --directory "$WORK" --json
+  "$TALLY" bench batch transfers --batch 8000 --events "$EVENTS" --directory "$WORK" --json | grep -v '"machine"' | sed 's/"workload":"/"workload":"b8000-/' 
+  for batch in 10 100; do "$TALLY" bench batch --batch "$batch" --events $((EVENTS / (1000 / batch))) --directory "$WORK" --json | grep -v '"machine"'; done
+  if command -v wrk >/dev/null; then "$TALLY" bench w7 --http-seconds 8 --directory "$WORK" --json | grep -v '"machine"'; fi
+} > "$OUT/tally.jsonl"
+
+echo "== raw LMDB limit" >&2
+gcc -O2 -o "$WORK/lmdb_raw" "$HERE/lmdb_raw.c" -llmdb -lxxhash
+: > "$OUT/raw.jsonl"
+for spec in "1 0" "10 0" "100 0" "1000 0" "1000 2"; do
+  set -- $spec
+  n=$(( $1 == 1 ? 5000 : ($1 == 10 ? 50000 : EVENTS) ))
+  rm -rf "$WORK/raw" && mkdir -p "$WORK/raw"
+  "$WORK/lmdb_raw" "$WORK/raw" "$n" "$1" "$2" >> "$OUT/raw.jsonl"
+done
+
+: > "$OUT/peers.jsonl"
+for peer in $PEERS; do
+  echo "== $peer" >&2
+  case "$peer" in
+    sqlite)
+      rm -rf "$WORK/sqlite" && mkdir -p "$WORK/sqlite"
+      (cd "$HERE" && "$PY" peer_sqlite.py "$WORK/sqlite") >> "$OUT/peers.jsonl" ;;
+    postgresql)
+      PGBIN="$(dirname "$(ls /usr/lib/postgresql/*/bin/initdb | sort -V | tail -1)")"
+      PGDATA_DIR="$WORK/pg"
+      mkdir -p "$PGDATA_DIR" && chown -R postgres "$WORK" 2>/dev/null || true
+      runuser -u postgres -- "$PGBIN/initdb" -D "$PGDATA_DIR" -A trust -U postgres >/dev/null
+      runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -l "$PGDATA_DIR/server.log" -w \
+        -o "-c listen_addresses=127.0.0.1 -p 55432 -k $PGDATA_DIR -c fsync=on -c synchronous_commit=on" start >/dev/null
+      (cd "$HERE" && PGPORT=55432 "$PY" peer_pg.py) >> "$OUT/peers.jsonl"
+      runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -m fast stop >/dev/null; PGDATA_DIR="" ;;
+    *) echo "unknown peer $peer" >&2; exit 2 ;;
+  esac
+done
+
+"$PY" "$HERE/report.py" "$OUT" "$ROOT/docs" "bash Benchmarks/peers/run.sh (EVENTS=$EVENTS, PEERS=\"$PEERS\")"
+echo "wrote $ROOT/docs/benchmarks.md (generated section) and $ROOT/docs/charts/" >&2
