@@ -24,7 +24,7 @@ struct TallyCommand: AsyncParsableCommand {
             StatsCommand.self, AccountsCommand.self, TransferCommand.self, BalanceCommand.self, StatementCommand.self,
             DeployCommand.self, DeploymentsCommand.self, HealthCommand.self, AuditCommand.self, MetricsCommand.self, ProjectionsCommand.self, ReplayCommand.self,
             BackupCommand.self, RestoreCommand.self, SnapshotCommand.self, CompactCommand.self,
-            ServeCommand.self, KeysCommand.self, DemoCommand.self, BenchCommand.self,
+            ServeCommand.self, KeysCommand.self, DemoCommand.self, BenchCommand.self, SoakCommand.self,
         ]
     )
 }

@@ -186,6 +186,7 @@ public final class ProjectionWorker: Service, Sendable {
                     meta.version = projection.version
                 }
                 try Self.putMeta(&txn, views: views, name: projection.name, meta)
+                CrashPoint.midProjectionBatch.hit()
             }
         } catch {
             let message = "projection \(projection.name) stopped at positions \(batch.first?.position ?? 0)...\(last.position): \(error)"

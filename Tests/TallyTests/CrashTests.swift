@@ -143,17 +143,30 @@ import Testing
     }
 }
 
-/// A failing `fdatasync` injected into a real writer (strace): nothing of the failed batch
-/// is acknowledged, the writer refuses further appends, and after a restart every
-/// acknowledged event is there and verify is clean.
+/// A failing `fdatasync`, or a failing page write (EIO, or ENOSPC: the disk full), injected
+/// into a real writer (strace): nothing of the failed batch is acknowledged, the writer
+/// refuses further appends, and after a restart (the space back) every acknowledged event
+/// is there, verify is clean and appends work again.
 @Suite struct FsyncFailureTests {
-    @Test(arguments: [3, 12, 40])
-    func aFailedFsyncAcknowledgesNothingAndStopsWrites(failFrom syncs: Int) async throws {
+    struct Fault: Sendable, CustomStringConvertible {
+        let syscalls: String
+        let errno: String
+        let from: Int
+        var description: String { "\(self.errno) on \(self.syscalls) from call \(self.from)" }
+    }
+
+    @Test(arguments: [
+        Fault(syscalls: "fdatasync,fsync", errno: "EIO", from: 3), Fault(syscalls: "fdatasync,fsync", errno: "EIO", from: 12),
+        Fault(syscalls: "fdatasync,fsync", errno: "EIO", from: 40), Fault(syscalls: "pwrite64,pwritev", errno: "ENOSPC", from: 30),
+        Fault(syscalls: "pwrite64,pwritev", errno: "EIO", from: 60),
+    ])
+    func aFailedFsyncAcknowledgesNothingAndStopsWrites(fault: Fault) async throws {
+        let syncs = fault.from
         try await withTemporaryDirectory(prefix: "tally-fsync") { dir in
             let child = Process()
             child.executableURL = URL(fileURLWithPath: "/usr/bin/strace")
             child.arguments = [
-                "-f", "-qq", "-o", "/dev/null", "-e", "trace=fdatasync,fsync", "-e", "inject=fdatasync,fsync:error=EIO:when=\(syncs)+",
+                "-f", "-qq", "-o", "/dev/null", "-e", "trace=\(fault.syscalls)", "-e", "inject=\(fault.syscalls):error=\(fault.errno):when=\(syncs)+",
                 BuiltProducts.executable("TallyCrashChild"), dir.path, "8", "20",
             ]
             let out = Pipe()
@@ -166,7 +179,7 @@ import Testing
             let errors = lines.filter { $0.hasPrefix("ERR ") }
             #expect(child.terminationStatus == 3, "the writer should stop on the first failed commit")
             let codes = Set(errors.map { String($0.split(separator: " ")[1]) })
-            #expect(!codes.isEmpty && codes.isSubset(of: ["storage_error", "unhealthy"]), "\(codes)")
+            #expect(!codes.isEmpty && codes.isSubset(of: ["storage_error", "unhealthy", "ledger_full"]), "\(codes)")
             var acknowledged: [UUID] = []
             for line in lines where line.hasPrefix("ACK ") {
                 let parts = line.split(separator: " ")

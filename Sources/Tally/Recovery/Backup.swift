@@ -84,6 +84,7 @@ public enum Backup {
         let logCopy = directory + "/log"
         try Self.makeDirectory(logCopy)
         var files = [try await HashingCopy.run(into: directory, path: "log/data.mdb") { fd in try log.copyEnvironment(toFileDescriptor: fd) }]
+        CrashPoint.midBackup.hit()
         // The head comes from the copy itself, so the manifest describes exactly what it holds.
         let head = try EventLog.readHead(directory: directory)
         let snapshot = try await Self.snapshotViews(views, into: directory, log: log, files: &files)

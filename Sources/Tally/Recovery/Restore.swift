@@ -85,6 +85,7 @@ public enum Restore {
             let last: UInt64 = if case .position(let position) = target { position } else { chainHead }
             let head = try await Self.layDown(chain, into: staging, target: target, last: last, progress: progress)
             let laidDown = clock.now
+            CrashPoint.midRestore.hit()
             let ledger = try await Ledger.open(at: staging, expiryInterval: nil)
             var snapshot: String?
             let status: [ProjectionStatus]

@@ -97,10 +97,12 @@ extension Committer {
             }
             moved = true
             let txn = transaction.move()
+            CrashPoint.beforeCommit.hit()
             do {
                 try txn.commit()
             } catch {
-                self.poison(LogError(.storage, "commit of positions \(firstPosition)... failed: \(error)", cause: error))
+                let full = error.code == .noSpace ? " (the disk is full: free space on it, then reopen the ledger)" : ""
+                self.poison(LogError(.storage, "commit of positions \(firstPosition)... failed\(full): \(error)", cause: error))
                 failAll(Self.unhealthy(LogError(.storage, "\(error)", cause: error)))
                 return
             }
@@ -109,6 +111,7 @@ extension Committer {
             failAll(self.classify(error))
             return
         }
+        CrashPoint.afterCommit.hit()
         self.publish(overlay: overlay, seal: sealBytes, recordedAt: recordedAt)
         self.listener?.batchCommitted()
         self.metrics.record(batchEvents: overlay.written.count, requests: batch.count, duration: ContinuousClock.now - started)

@@ -55,6 +55,7 @@ extension Committer {
                         }
                     }
                 }
+                CrashPoint.midIndexCheckpoint.hit()
                 let newStreams = UInt64(chunk.lazy.filter { $0.version == 0 }.count)
                 let streams = try MetaKey.indexStreams.withUnsafeBytes { key in
                     try txn.get(self.databases.meta, key: key).flatMap(Keys.loadLE64)
