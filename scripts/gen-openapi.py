@@ -55,8 +55,8 @@ def query(name, desc, schema=None):
     return {"name": name, "in": "query", "required": False, "description": desc, "schema": schema or {"type": "string"}}
 
 LIMIT = query("limit", "At most this many items (1 to 1000, default 100).", {"type": "integer", "minimum": 1, "maximum": 1000})
-MIN_POS = query("min_position", "Read your writes: wait until the view has applied this log position (503 `projection_lagging` after `wait_ms`).", {"type": "integer", "minimum": 0})
-WAIT_MS = query("wait_ms", "How long to wait for the view, in milliseconds (default 5000 with min_position, else up to 2000 for the head).", {"type": "integer", "minimum": 0})
+MIN_POS = query("min_position", "Read your writes: wait until the view has applied this log position (503 `projection_lagging` after `wait_ms`; 400 when it is past the log head).", {"type": "integer", "minimum": 0, "maximum": 18446744073709551615})
+WAIT_MS = query("wait_ms", "How long to wait for the view, in milliseconds (default 5000 with min_position, else up to 2000 for the head; waits longer than 60000 are cut to 60000).", {"type": "integer", "minimum": 0, "maximum": 18446744073709551615})
 
 paths = collections.OrderedDict()
 def add(path, method, o):
@@ -73,20 +73,22 @@ add("/v1/streams/{stream}/events", "post", op("Append events to one stream.", "w
     extra_ok={"200": ("A retry: every event id was already appended with the same content; nothing new was written.", ref("AppendResult"))},
     description="Each event's `id` is its idempotency key: retry with the same ids and the answer is 200 with `duplicate: true`. The key's name becomes the event's `metadata.actor`."))
 add("/v1/streams/{stream}/events", "get", op("Read one stream's events.", "read", "events", "200", ref("StreamEvents"),
-    params=[path_param("stream", "The stream id."), query("from_version", "Start at this stream version.", {"type": "integer", "minimum": 0}),
+    params=[path_param("stream", "The stream id."), query("from_version", "Start at this stream version.", {"type": "integer", "minimum": 0, "maximum": 18446744073709551615}),
             query("direction", "forward (default) or backward.", {"type": "string", "enum": ["forward", "backward"]}), LIMIT], errors=["400"] + STD_READ))
 add("/v1/events", "post", op("Append to several streams atomically: all or none.", "write", "events", "201", ref("AppendResult"),
     body=ref("MultiAppendRequest"), errors=STD_WRITE + ["409"],
     extra_ok={"200": ("A retry of an append that committed.", ref("AppendResult"))}))
 add("/v1/events", "get", op("Read the global log by position, optionally one category or type.", "read", "events", "200", ref("LogPage"),
-    params=[query("from_position", "Start at this position (default 1).", {"type": "integer", "minimum": 0}), LIMIT,
+    params=[query("from_position", "Start at this position (default 1).", {"type": "integer", "minimum": 0, "maximum": 18446744073709551615}), LIMIT,
             query("category", "Only streams of this category (the stream id up to its first '-')."), query("type", "Only events of this type (filters within the page).")],
     errors=["400"] + STD_READ))
 add("/v1/events/{id}", "get", op("One event by id.", "read", "events", "200", ref("Event"), params=[path_param("id", "The event id.", "uuid")], errors=["400", "404"] + STD_READ))
-add("/v1/subscribe", "get", op("Follow the log as server-sent events.", "read", "events", "200", {"type": "string"}, content_type="text/event-stream",
-    params=[query("from_position", "Start at this position (default 1).", {"type": "integer", "minimum": 0}),
+add("/v1/subscribe", "get", op("Follow the log as server-sent events.", "read", "events", "200",
+    {"type": "object", "properties": {"id": {"type": "string", "description": "The event's position."}, "event": {"type": "string", "description": "The event type."},
+     "data": {"type": "string", "description": "The event as JSON (the Event schema)."}, "retry": {"type": "string"}}}, content_type="text/event-stream",
+    params=[query("from_position", "Start at this position (default 1).", {"type": "integer", "minimum": 0, "maximum": 18446744073709551615}),
             query("category", "Only this category."), query("type", "Only this event type."),
-            query("max_events", "End the stream after this many events.", {"type": "integer", "minimum": 0}),
+            query("max_events", "End the stream after this many events.", {"type": "integer", "minimum": 0, "maximum": 18446744073709551615}),
             {"name": "Last-Event-ID", "in": "header", "required": False, "description": "Resume after this position (each event's SSE id is its position).", "schema": {"type": "string"}}],
     errors=["400"] + STD_READ,
     description="Each event is `id: <position>`, `event: <type>`, `data: <the event as JSON>`. A comment line keeps idle connections open every 15 s. The stream ends when the server shuts down; reconnect with `Last-Event-ID`."))
@@ -98,9 +100,9 @@ add("/v1/accounts/{id}/close", "post", op("Close an account.", "write", "payment
     errors=STD_WRITE + ["422"], extra_ok={"200": ("Already closed.", ref("AccountCommandResult"))}))
 add("/v1/agents/{agent}/accounts", "get", op("The accounts an agent owns.", "read", "payments", "200", ref("AgentAccounts"), params=[path_param("agent", "The agent id.", "id")], errors=["400"] + STD_READ))
 add("/v1/accounts/{id}/statement", "get", op("An account's postings with the balance after each.", "read", "payments", "200", ref("Statement"),
-    params=[path_param("id", "The account id.", "id"), query("from_position", "From this log position.", {"type": "integer", "minimum": 0}), LIMIT, MIN_POS, WAIT_MS], errors=["400"] + STD_READ))
+    params=[path_param("id", "The account id.", "id"), query("from_position", "From this log position.", {"type": "integer", "minimum": 0, "maximum": 18446744073709551615}), LIMIT, MIN_POS, WAIT_MS], errors=["400"] + STD_READ))
 add("/v1/accounts/{id}/balance", "get", op("An account's balance now, at a log position, or at a time.", "read", "payments", "200", ref("Balance"),
-    params=[path_param("id", "The account id.", "id"), query("at_position", "The balance right after this position.", {"type": "integer", "minimum": 0}),
+    params=[path_param("id", "The account id.", "id"), query("at_position", "The balance right after this position.", {"type": "integer", "minimum": 0, "maximum": 18446744073709551615}),
             query("at_time", "The balance as of this RFC 3339 time.", {"type": "string", "format": "date-time"}), MIN_POS, WAIT_MS], errors=["400", "404"] + STD_READ))
 add("/v1/transfers", "post", op("Submit transfers: a batch with one result per item (linked: all or none).", "write", "payments", "200", ref("BatchResult"),
     body=ref("TransferBatch"), errors=STD_WRITE,
@@ -140,7 +142,7 @@ add("/v1/components/{component}/incidents", "get", op("A component's incidents a
 add("/v1/audit/events", "get", op("Query the audit view by actor, type, category and time.", "read", "audit", "200", ref("AuditPage"),
     params=[query("actor", "Only this actor."), query("type", "Only this event type."), query("category", "Only this category."),
             query("since", "From this RFC 3339 time.", {"type": "string", "format": "date-time"}), query("until", "Up to this RFC 3339 time.", {"type": "string", "format": "date-time"}),
-            query("after_position", "Page after this position.", {"type": "integer", "minimum": 0}), LIMIT, MIN_POS, WAIT_MS], errors=["400"] + STD_READ))
+            query("after_position", "Page after this position.", {"type": "integer", "minimum": 0, "maximum": 18446744073709551615}), LIMIT, MIN_POS, WAIT_MS], errors=["400"] + STD_READ))
 add("/v1/audit/exports", "post", op("Export events (JSONL or CSV) with a verifiable manifest.", "audit", "audit", "201", ref("ExportCreated"), body=ref("ExportRequest"), errors=STD_WRITE))
 add("/v1/audit/exports/{id}", "get", op("Download an export's file (streamed).", "audit", "audit", "200", {"type": "string"}, content_type="application/jsonl",
     params=[path_param("id", "The export id.", "uuid")], errors=["400", "404"] + STD_READ))
@@ -163,18 +165,26 @@ add("/v1/admin/snapshots", "post", op("Take a snapshot of the views (replay and 
 
 S = lambda **kw: dict(kw)
 string = {"type": "string"}
-integer = {"type": "integer", "minimum": 0}
+integer = {"type": "integer", "minimum": 0, "maximum": 18446744073709551615}
 amount = {"type": "string", "pattern": "^[0-9]+$", "description": "Minor units, a string of digits."}
 signed = {"type": "string", "pattern": "^-?[0-9]+$", "description": "Minor units (may be negative), a string of digits."}
 time = {"type": "string", "format": "date-time", "description": "RFC 3339, UTC, nanoseconds."}
+def nullable(schema):
+    # The server reads an optional field given as null as absent; the document says so.
+    if "$ref" in schema or "oneOf" in schema or "anyOf" in schema: return {"anyOf": [schema, {"type": "null"}]}
+    s = dict(schema)
+    t = s.get("type")
+    if isinstance(t, str): s["type"] = [t, "null"]
+    return s
 def obj(props, required=(), extra=False, desc=None):
+    props = {k: (v if k in required else nullable(v)) for k, v in props.items()}
     o = {"type": "object", "properties": props}
     if required: o["required"] = list(required)
     if not extra: o["additionalProperties"] = False
     if desc: o["description"] = desc
     return o
 def arr(items): return {"type": "array", "items": items}
-amount_in = {"oneOf": [amount, {"type": "integer", "minimum": 0}], "description": "Minor units: a string of digits (or a JSON integer)."}
+amount_in = {"oneOf": [amount, {"type": "integer", "minimum": 0, "maximum": 18446744073709551615}], "description": "Minor units: a string of digits (or a JSON integer, read digit for digit)."}
 
 schemas = collections.OrderedDict()
 schemas["BackupRequest"] = obj({"name": {"type": "string", "pattern": "^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$", "description": "The new backup's directory under the backup root."},
@@ -196,7 +206,7 @@ schemas["ProposedEvent"] = obj({"id": {"type": "string", "format": "uuid", "desc
     "type": {"type": "string", "description": "Lowercase dotted, e.g. task.completed."}, "payload": {"description": "Any JSON value, stored as sent."},
     "metadata": {"type": "object", "additionalProperties": {"type": "string"}, "description": "correlation_id, causation_id and free keys; actor is set by the server."}},
     ["type", "payload"])
-expected = {"oneOf": [{"type": "string", "enum": ["any", "no_stream", "no-stream"]}, {"type": "integer", "minimum": 0}, {"type": "string", "pattern": "^[0-9]+$"}],
+expected = {"oneOf": [{"type": "string", "enum": ["any", "no_stream", "no-stream"]}, {"type": "integer", "minimum": 0, "maximum": 18446744073709551615}, {"type": "string", "pattern": "^[0-9]+$"}],
             "description": "any (default), no_stream, or the stream's current last version."}
 schemas["AppendRequest"] = obj({"expected_version": expected, "events": {**arr(ref("ProposedEvent")), "minItems": 1}}, ["events"])
 schemas["MultiAppendRequest"] = obj({"appends": {**arr(obj({"stream": string, "expected_version": expected, "events": {**arr(ref("ProposedEvent")), "minItems": 1}}, ["stream", "events"])), "minItems": 1}}, ["appends"])
@@ -242,10 +252,10 @@ schemas["Deployment"] = obj({"id": string, "service": string, "version": string,
     ["id", "service", "version", "environment", "strategy", "actor", "started_at", "state"])
 schemas["DeploymentCommandResult"] = obj({"code": string, "events": arr(string), "deployment": ref("Deployment")}, ["code"])
 schemas["Deployments"] = obj({"deployments": arr(ref("Deployment"))}, ["deployments"])
-schemas["SucceedDeployment"] = obj({"duration_ms": {"type": "integer", "minimum": 0}})
+schemas["SucceedDeployment"] = obj({"duration_ms": {"type": "integer", "minimum": 0, "maximum": 18446744073709551615}})
 schemas["FailDeployment"] = obj({"reason": string}, ["reason"])
 schemas["RollBackDeployment"] = obj({"to_version": string, "reason": string}, ["to_version", "reason"])
-schemas["ScaleService"] = obj({"environment": ref("ID"), "from": {"type": "integer", "minimum": 0}, "to": {"type": "integer", "minimum": 0}}, ["environment", "from", "to"])
+schemas["ScaleService"] = obj({"environment": ref("ID"), "from": {"type": "integer", "minimum": 0, "maximum": 18446744073709551615}, "to": {"type": "integer", "minimum": 0, "maximum": 18446744073709551615}}, ["environment", "from", "to"])
 schemas["ChangeConfig"] = obj({"environment": ref("ID"), "key": string, "old_value": string, "new_value": string,
     "old_digest": {"type": "string", "pattern": "^[0-9a-f]{64}$"}, "new_digest": {"type": "string", "pattern": "^[0-9a-f]{64}$"}}, ["environment", "key"])
 schemas["ApplyMigration"] = obj({"migration": ref("ID")}, ["migration"])
@@ -256,14 +266,14 @@ schemas["DeploymentHistory"] = obj({"service": string, "environment": string, "a
 schemas["DORA"] = obj({"service": string, "environment": string, "window_days": integer, "as_of_position": integer, "deployments": integer,
     "deployments_per_day": {"type": "number"}, "lead_time_seconds": {"type": "number"}, "change_failure_rate": {"type": "number"}, "time_to_restore_seconds": {"type": "number"}},
     ["service", "environment", "window_days", "as_of_position", "deployments", "deployments_per_day"])
-schemas["HealthCheck"] = obj({"component": ref("ID"), "status": {"type": "string", "enum": ["healthy", "degraded", "unhealthy"]}, "latency_ms": {"type": "integer", "minimum": 0},
+schemas["HealthCheck"] = obj({"component": ref("ID"), "status": {"type": "string", "enum": ["healthy", "degraded", "unhealthy"]}, "latency_ms": {"type": "integer", "minimum": 0, "maximum": 18446744073709551615},
     "detail": {"type": "string", "maxLength": 1024}}, ["component", "status"])
 schemas["Components"] = obj({"as_of_position": integer, "components": arr(obj({"component": string, "status": string, "since": time, "last_check": time, "last_latency_ms": integer}))},
     ["as_of_position", "components"])
 schemas["Incidents"] = obj({"component": string, "as_of_position": integer, "uptime_30d": {"type": "number"},
     "incidents": arr(obj({"component": string, "start": time, "end": time, "worst": string}))}, ["component", "as_of_position", "incidents"])
 schemas["AuditPage"] = obj({"as_of_position": integer, "events": arr(ref("Event")), "next_after_position": integer}, ["as_of_position", "events"])
-schemas["ExportRequest"] = obj({"format": {"type": "string", "enum": ["jsonl", "csv"]}, "from_position": {"type": "integer", "minimum": 0}, "to_position": {"type": "integer", "minimum": 0},
+schemas["ExportRequest"] = obj({"format": {"type": "string", "enum": ["jsonl", "csv"]}, "from_position": {"type": "integer", "minimum": 0, "maximum": 18446744073709551615}, "to_position": {"type": "integer", "minimum": 0, "maximum": 18446744073709551615},
     "since": {"type": "string", "format": "date-time"}, "until": {"type": "string", "format": "date-time"}, "stream": string, "category": string, "actor": string,
     "types": arr(string), "with_proof": {"type": "boolean"}})
 schemas["ExportCreated"] = obj({"id": {"type": "string", "format": "uuid"}, "file": string, "manifest_url": string, "manifest": {"type": "object"}}, ["id", "file", "manifest_url", "manifest"])

@@ -42,7 +42,7 @@ extension EventLog {
                 if let writer {
                     try await writer.run { try Self.writeFormatIfMissing(environment, databases) }
                 }
-                let recovered = try Self.recover(environment, databases)
+                let recovered = try Self.recover(environment, databases, forWriting: !configuration.readOnly)
                 logger.debug(
                     "opened log",
                     metadata: [
@@ -122,7 +122,7 @@ extension EventLog {
     }
 
     /// Rebuilds the head and the tail index: checkpoint + replay of the records after it.
-    static func recover(_ environment: Environment, _ databases: LogDatabases) throws -> RecoveredState {
+    static func recover(_ environment: Environment, _ databases: LogDatabases, forWriting: Bool = true) throws -> RecoveredState {
         try environment.read { txn in
             let checkpoint = try MetaKey.indexCheckpoint.withUnsafeBytes { key in
                 try txn.get(databases.meta, key: key).flatMap(Keys.loadLE64)
@@ -168,7 +168,9 @@ extension EventLog {
             let lastSeal = try Self.lastSeal(txn, databases, head: expected - 1)
             let state = WriterState(
                 nextPosition: expected, lastChecksum: previousChecksum, lastSeal: lastSeal, lastRecordedAt: lastRecordedAt)
-            try Self.fillBloomFilters(state, txn, databases)
+            // Only a writer checks ids and streams against the filters and adds id runs; a
+            // read-only open (an export, a verify) skips the scan of the whole ids index.
+            if forWriting { try Self.fillBloomFilters(state, txn, databases) }
             return RecoveredState(state: state, tail: tail)
         }
     }

@@ -120,7 +120,7 @@ extension Ledger {
         var position = max(filter.fromPosition, 1)
         while position <= last {
             // Pages of 1,000 records: memory stays flat whatever the export's size.
-            let page = try self.log.records(fromPosition: position, limit: Int(min(1_000, last - position + 1)))
+            let page = try self.log.records(fromPosition: position, limit: Int(min(1_000, last - position + 1)), releasingPages: true)
             guard let tail = page.last else { break }
             for (event, bytes) in page where event.position <= last && filter.matches(event) {
                 if first == nil { first = event }

@@ -3,17 +3,27 @@ import TallyLMDB
 extension EventLog {
     /// Events from `position` on with their stored record bytes (for exports that carry
     /// proof: anyone can recompute a record's checksum from its bytes).
-    public func records(fromPosition position: UInt64, limit: Int = 100) throws -> [(event: RecordedEvent, bytes: [UInt8])] {
+    ///
+    /// With `releasingPages`, the pages of the memory map these records were read from are
+    /// handed back afterwards (`madvise(MADV_DONTNEED)`; they stay in the page cache), so a
+    /// reader going through the whole log once (an export) keeps a flat resident size
+    /// instead of the whole file.
+    public func records(fromPosition position: UInt64, limit: Int = 100, releasingPages: Bool = false) throws
+        -> [(event: RecordedEvent, bytes: [UInt8])]
+    {
         guard position > 0 else { throw LogError(.invalidArgument, "positions start at 1") }
         let count = min(max(limit, 0), Limits.readEventsMax)
         return try self.environment.read { txn in
             try txn.withCursor(self.databases.log) { cursor throws in
                 var result: [(RecordedEvent, [UInt8])] = []
+                var span = MappedSpan()
                 var entry = try Keys.withPosition(position) { key in try cursor.seek(atLeast: key) }
                 while let current = entry, result.count < count {
                     result.append((try self.decode(current.value, position: Keys.position(current.key) ?? 0), Array(current.value)))
+                    span.include(current.value)
                     entry = try cursor.next()
                 }
+                if releasingPages { span.release() }
                 return result
             }
         }

@@ -68,6 +68,7 @@ extension ViewStore {
     public func audit(_ query: AuditQuery) throws -> [UInt64] {
         try self.read { txn in
             // The positions allowed by the time range (a contiguous range: recorded-at never decreases).
+            guard query.afterPosition < .max else { return [] }
             var low = query.afterPosition + 1
             // Never past what the projection has applied.
             var high = try self.meta(of: "audit", txn).position

@@ -21,11 +21,14 @@ final class APIRoutes {
     let router: Router<TallyRequestContext>
     let api: TallyAPI
     private(set) var specs: [RouteSpec] = []
+    /// The paths and their methods, for 405 answers (filled as routes are added).
+    let table = RouteTable()
 
     init(api: TallyAPI) {
         self.api = api
         self.router = Router(context: TallyRequestContext.self)
-        self.router.add(middleware: RequestMiddleware(keys: api.keys, signing: api.signing, bodyLimitBytes: api.configuration.bodyLimitBytes))
+        self.router.add(
+            middleware: RequestMiddleware(keys: api.keys, signing: api.signing, bodyLimitBytes: api.configuration.bodyLimitBytes, table: self.table))
     }
 
     typealias Handler = @Sendable (Request, TallyRequestContext) async throws -> Response
@@ -33,6 +36,7 @@ final class APIRoutes {
     /// Adds a route. `streaming` routes (server-sent events, exports) are not timed out.
     func add(_ method: HTTPRequest.Method, _ path: String, _ permission: Permission, streaming: Bool = false, _ handler: @escaping Handler) {
         self.specs.append(RouteSpec(method: method.rawValue, path: path, permission: permission))
+        self.table.add(method: method.rawValue, path: path)
         let api = self.api
         let effective = (path == "/metrics" && api.configuration.publicMetrics) ? Permission.open : permission
         self.router.on(RouterPath(path), method: method) { request, context in
@@ -121,8 +125,11 @@ extension Request {
         return value
     }
 
+    /// A text query parameter; an empty one (`?service=`) counts as absent. (A number or a
+    /// time given empty is refused: see the typed forms.)
     func query(_ name: String) -> String? {
-        self.uri.queryParameters.get(name)
+        guard let value = self.uri.queryParameters.get(name), !value.isEmpty else { return nil }
+        return value
     }
 
     /// `limit`: 1…max, default `default`.
@@ -136,7 +143,7 @@ extension Request {
 
     /// An RFC 3339 time query parameter as nanoseconds.
     func query(time name: String) throws -> UInt64? {
-        guard let text = self.query(name) else { return nil }
+        guard let text = self.uri.queryParameters.get(name) else { return nil }
         guard let nanoseconds = RFC3339.parse(text) else {
             throw APIProblem.malformed("\(name) must be an RFC 3339 time like 2026-11-22T08:00:00Z, not \(text)", at: "query.\(name)")
         }
@@ -145,10 +152,11 @@ extension Request {
 }
 
 extension TallyRequestContext {
-    /// A path parameter (always present: the router matched it).
+    /// A path parameter (always present: the router matched it), percent-decoded
+    /// (`/v1/transfers/pay%3A1` names the transfer `pay:1`).
     func parameter(_ name: String) throws -> String {
         guard let value = self.parameters.get(name) else { throw APIProblem.malformed("missing path parameter \(name)", at: "path.\(name)") }
-        return value
+        return value.removingPercentEncoding ?? value
     }
 
     /// A path parameter that must be a domain id.

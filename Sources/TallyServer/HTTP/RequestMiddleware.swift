@@ -12,6 +12,8 @@ struct RequestMiddleware: RouterMiddleware {
     let keys: KeyStore
     let signing: RequestSigning
     let bodyLimitBytes: Int
+    /// The documented paths: a router miss on one of them with another method is a 405.
+    let table: RouteTable
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
@@ -22,7 +24,7 @@ struct RequestMiddleware: RouterMiddleware {
         context.logger[metadataKey: "hb.request.id"] = nil
         context.logger[metadataKey: "request_id"] = .string(requestID)
         var request = request
-        if let signature = request.headers[.xTallySignature] {
+        if let signature = request.headers[.xTallySignature], !signature.isEmpty {
             do {
                 context.key = try await self.verifySigned(&request, signature: signature)
                 context.logger[metadataKey: "key"] = .string(context.key?.name ?? "")
@@ -51,7 +53,13 @@ struct RequestMiddleware: RouterMiddleware {
         } catch let rejection as Rejection {
             response = try APIProblem.rejection(rejection).response(from: request, context: context)
         } catch let error as HTTPError {
-            let problem = APIProblem(error.status, Self.code(for: error.status), error.body ?? error.status.reasonPhrase)
+            var problem = APIProblem(error.status, Self.code(for: error.status), error.body ?? error.status.reasonPhrase)
+            if error.status == .notFound, let allowed = self.table.methods(for: request.uri.path) {
+                // The path exists; the method does not.
+                let allow = allowed.joined(separator: ", ")
+                problem = APIProblem(.methodNotAllowed, "method_not_allowed", "\(request.uri.path) takes \(allow), not \(request.method.rawValue)")
+                problem.headers[.allow] = allow
+            }
             response = try problem.response(from: request, context: context)
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(error)"])

@@ -69,7 +69,13 @@ struct JSONObject {
         let text: String
         switch value.kind {
         case .string(let digits): text = digits
-        case .number(let digits): text = digits
+        case .number(let digits):
+            // JSON Schema counts 6304.0 as an integer; so does the API (not 6304.5, not 6.3e3).
+            if let dot = digits.firstIndex(of: "."), digits[digits.index(after: dot)...].allSatisfy({ $0 == "0" }) {
+                text = String(digits[..<dot])
+            } else {
+                text = digits
+            }
         default:
             throw APIProblem.malformed(
                 "\(self.pointer(key)) must be a string of digits, not \(value.kindName)", at: self.pointer(key))

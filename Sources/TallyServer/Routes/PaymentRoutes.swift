@@ -174,6 +174,9 @@ extension TallyAPI {
         try object.allowOnly(["id", "debit_account", "credit_account", "amount", "currency", "memo", "external_reference", "timeout_ms"])
         var timeout: UInt64?
         if let milliseconds = try object.uint64("timeout_ms") {
+            guard milliseconds > 0 else {
+                throw APIProblem.malformed("\(object.pointer("timeout_ms")) must be at least 1 (omit it for a posted transfer)", at: object.pointer("timeout_ms"))
+            }
             let (nanoseconds, overflow) = milliseconds.multipliedReportingOverflow(by: 1_000_000)
             guard !overflow else { throw APIProblem.malformed("\(object.pointer("timeout_ms")) is too large", at: object.pointer("timeout_ms")) }
             timeout = nanoseconds
@@ -220,6 +223,11 @@ extension TallyAPI {
         }
         let waitMilliseconds = try request.query(uint64: "wait_ms")
         if let position = try request.query(uint64: "min_position") {
+            let head = self.ledger.log.headPosition
+            guard position <= head else {
+                throw APIProblem.malformed(
+                    "min_position \(position) is past the log head \(head): use a position an append or command returned", at: "query.min_position")
+            }
             let timeout = Duration.milliseconds(Int64(min(waitMilliseconds ?? 5_000, 60_000)))
             guard await worker.wait(until: position, timeout: timeout) else {
                 throw APIProblem(

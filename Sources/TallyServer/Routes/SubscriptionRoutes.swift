@@ -10,11 +10,11 @@ extension APIRoutes {
         let api = self.api
         self.add(.get, "/v1/subscribe", .read, streaming: true) { request, _ in
             var from = max(1, try request.query(uint64: "from_position") ?? 1)
-            if let last = request.headers[.lastEventID] {
+            if let last = request.headers[.lastEventID], !last.isEmpty {
                 guard let position = UInt64(last) else {
                     throw APIProblem.malformed("Last-Event-ID must be the position of the last event received, not \(last)", at: "header.Last-Event-ID")
                 }
-                from = position + 1
+                from = position == .max ? position : position + 1
             }
             let start = from
             // Ends the stream after this many events (for clients that poll in bounded pieces).
