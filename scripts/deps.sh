@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages Tally builds against, when they are missing; with --test
 # also what the tests use (strace, to inject fsync failures into a real process; Python's
-# prometheus_client, to parse the metrics exposition).
+# prometheus_client, to parse the metrics exposition; schemathesis, to test the server
+# against its OpenAPI document).
 # As root it runs apt-get; otherwise it prints the one command to run.
 set -euo pipefail
 need=()
@@ -19,6 +20,13 @@ if [ "${1:-}" = "--test" ]; then
         || { echo "Tally's tests need the Python package $module: python3 -m pip install $module" >&2; exit 1; }
     fi
   done
+  # The OpenAPI test runs schemathesis (PyPI) against a live server, from its own venv.
+  venv="$(cd "$(dirname "$0")/.." && pwd)/.build/schemathesis-venv"
+  if [ ! -x "$venv/bin/schemathesis" ]; then
+    echo "installing schemathesis into $venv (for the tests) ..." >&2
+    python3 -m venv "$venv" && "$venv/bin/pip" install -q --disable-pip-version-check schemathesis \
+      || { echo "Tally's tests need schemathesis: python3 -m venv $venv && $venv/bin/pip install schemathesis" >&2; exit 1; }
+  fi
 fi
 if [ ${#need[@]} -eq 0 ]; then exit 0; fi
 if [ "$(id -u)" -eq 0 ]; then

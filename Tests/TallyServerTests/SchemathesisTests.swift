@@ -1,0 +1,37 @@
+import Foundation
+import TallyTesting
+import Testing
+
+/// schemathesis (PyPI) against a live `tally serve` with a writer key: it generates requests
+/// from docs/openapi.yaml (valid and invalid ones, and sequences that follow the document's
+/// links) and fails on any 5xx, any response the document does not describe (status, content
+/// type, headers, body schema), any invalid request the server accepts, and any method a
+/// path does not take answered with something other than 405.
+///
+/// Left out: `positive_data_acceptance` (a schema-valid request must succeed), because valid
+/// JSON can still be refused by the domain, as documented: an unknown account (422), a
+/// deployment that was never started, an empty version.
+@Suite struct SchemathesisTests {
+    @Test func generatedRequestsFindNoServerErrorAndNoAnswerOutsideTheDocument() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+        let schemathesis = root + "/.build/schemathesis-venv/bin/schemathesis"
+        try #require(FileManager.default.isExecutableFile(atPath: schemathesis), "scripts/deps.sh --test installs schemathesis at \(schemathesis)")
+        try await withTemporaryDirectory(prefix: "tally-schemathesis") { dir in
+            let data = dir.path + "/data"
+            let key = try ServerProcess.createKey(data: data, role: "writer", in: dir.path)
+            let server = try ServerProcess.start(data: data)
+            defer {
+                server.process.terminate()
+                server.process.waitUntilExit()
+            }
+            let result = try runProcess(
+                "/usr/bin/timeout",
+                [
+                    "600", schemathesis, "run", "http://127.0.0.1:\(server.port)/openapi.yaml", "-H", "Authorization: Bearer \(key)",
+                    "--max-examples", "10", "-w", "2", "--exclude-checks", "positive_data_acceptance", "--no-color",
+                ])
+            let summary = result.standardOutput.split(separator: "\n").suffix(40).joined(separator: "\n")
+            #expect(result.status == 0, "schemathesis found failures:\n\(summary)\n\(result.standardError.suffix(2_000))")
+        }
+    }
+}
