@@ -38,7 +38,7 @@ enum AuditLine {
         }
         out.append(UInt8(ascii: "}"))
         key("payload")
-        if (try? JSONSerialization.jsonObject(with: Data(event.payload), options: [.fragmentsAllowed])) != nil {
+        if JSONSyntax.isValid(event.payload) {
             out.append(contentsOf: event.payload)
         } else {
             self.quote(String(decoding: event.payload, as: UTF8.self), into: &out)
@@ -63,23 +63,31 @@ enum AuditLine {
         return out
     }
 
-    /// A JSON string: quotes, backslashes and control characters escaped.
+    /// A JSON string: quotes, backslashes and control characters escaped. Runs that need no
+    /// escape (nearly everything) are copied whole.
     static func quote(_ value: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                out.append(contentsOf: Array("\\u00".utf8))
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 0xF)])
-            default: out.append(byte)
+        var value = value
+        value.withUTF8 { bytes in
+            var start = 0
+            for index in bytes.indices {
+                let byte = bytes[index]
+                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
+                out.append(UInt8(ascii: "\\"))
+                if byte < 0x20 {
+                    out.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), Self.hex[Int(byte >> 4)], Self.hex[Int(byte & 0xF)]])
+                } else {
+                    out.append(byte)
+                }
+                start = index + 1
             }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
         }
         out.append(UInt8(ascii: "\""))
     }
+
+    private static let hex = Array("0123456789abcdef".utf8)
 
     /// CSV (RFC 4180): the common columns, flattened domain fields, the payload as JSON.
     static func csv(_ event: RecordedEvent) -> [UInt8] {

@@ -1,0 +1,161 @@
+/// Whether bytes are one JSON value (RFC 8259), checked without building it: the export
+/// writes a payload as it is stored when it is JSON, as a string otherwise, and Foundation's
+/// parser (which builds the value) was a third of the export's time.
+enum JSONSyntax {
+    /// `true` when `bytes` hold exactly one JSON value, with optional whitespace around it.
+    static func isValid(_ bytes: [UInt8]) -> Bool {
+        // Text outside ASCII must be valid UTF-8 (a JSONL line is UTF-8).
+        if bytes.contains(where: { $0 >= 0x80 }), String(validating: bytes, as: UTF8.self) == nil { return false }
+        return bytes.withUnsafeBufferPointer { buffer in
+            var parser = Parser(bytes: buffer)
+            parser.skipWhitespace()
+            guard parser.value(depth: 0) else { return false }
+            parser.skipWhitespace()
+            return parser.index == buffer.count
+        }
+    }
+
+    private struct Parser {
+        let bytes: UnsafeBufferPointer<UInt8>
+        var index = 0
+
+        /// Deeper than this is refused rather than risking the stack.
+        static let depthMax = 512
+
+        init(bytes: UnsafeBufferPointer<UInt8>) {
+            self.bytes = bytes
+        }
+
+        var current: UInt8? { self.index < self.bytes.count ? self.bytes[self.index] : nil }
+
+        mutating func skipWhitespace() {
+            while let byte = self.current, byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 { self.index += 1 }
+        }
+
+        mutating func literal(_ text: StaticString) -> Bool {
+            let count = text.utf8CodeUnitCount
+            guard self.index + count <= self.bytes.count else { return false }
+            for offset in 0..<count where self.bytes[self.index + offset] != text.utf8Start[offset] { return false }
+            self.index += count
+            return true
+        }
+
+        mutating func value(depth: Int) -> Bool {
+            guard depth < Self.depthMax, let byte = self.current else { return false }
+            switch byte {
+            case UInt8(ascii: "{"): return self.object(depth: depth)
+            case UInt8(ascii: "["): return self.array(depth: depth)
+            case UInt8(ascii: "\""): return self.string()
+            case UInt8(ascii: "t"): return self.literal("true")
+            case UInt8(ascii: "f"): return self.literal("false")
+            case UInt8(ascii: "n"): return self.literal("null")
+            default: return self.number()
+            }
+        }
+
+        mutating func object(depth: Int) -> Bool {
+            self.index += 1
+            self.skipWhitespace()
+            if self.current == UInt8(ascii: "}") {
+                self.index += 1
+                return true
+            }
+            while true {
+                self.skipWhitespace()
+                guard self.current == UInt8(ascii: "\""), self.string() else { return false }
+                self.skipWhitespace()
+                guard self.current == UInt8(ascii: ":") else { return false }
+                self.index += 1
+                self.skipWhitespace()
+                guard self.value(depth: depth + 1) else { return false }
+                self.skipWhitespace()
+                switch self.current {
+                case UInt8(ascii: ","): self.index += 1
+                case UInt8(ascii: "}"):
+                    self.index += 1
+                    return true
+                default: return false
+                }
+            }
+        }
+
+        mutating func array(depth: Int) -> Bool {
+            self.index += 1
+            self.skipWhitespace()
+            if self.current == UInt8(ascii: "]") {
+                self.index += 1
+                return true
+            }
+            while true {
+                self.skipWhitespace()
+                guard self.value(depth: depth + 1) else { return false }
+                self.skipWhitespace()
+                switch self.current {
+                case UInt8(ascii: ","): self.index += 1
+                case UInt8(ascii: "]"):
+                    self.index += 1
+                    return true
+                default: return false
+                }
+            }
+        }
+
+        /// A string: escapes well formed, no control characters (UTF-8 is checked up front).
+        mutating func string() -> Bool {
+            self.index += 1
+            while let byte = self.current {
+                self.index += 1
+                switch byte {
+                case UInt8(ascii: "\""): return true
+                case UInt8(ascii: "\\"):
+                    guard let escaped = self.current else { return false }
+                    self.index += 1
+                    switch escaped {
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"), UInt8(ascii: "n"),
+                        UInt8(ascii: "r"), UInt8(ascii: "t"):
+                        continue
+                    case UInt8(ascii: "u"):
+                        for _ in 0..<4 {
+                            guard let digit = self.current, Self.isHex(digit) else { return false }
+                            self.index += 1
+                        }
+                    default: return false
+                    }
+                case 0..<0x20: return false
+                default: continue
+                }
+            }
+            return false
+        }
+
+        static func isHex(_ byte: UInt8) -> Bool {
+            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
+                || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(byte)
+        }
+
+        mutating func digits() -> Bool {
+            let start = self.index
+            while let byte = self.current, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) { self.index += 1 }
+            return self.index > start
+        }
+
+        mutating func number() -> Bool {
+            if self.current == UInt8(ascii: "-") { self.index += 1 }
+            if self.current == UInt8(ascii: "0") {
+                self.index += 1
+            } else {
+                guard self.digits() else { return false }
+            }
+            if self.current == UInt8(ascii: ".") {
+                self.index += 1
+                guard self.digits() else { return false }
+            }
+            if self.current == UInt8(ascii: "e") || self.current == UInt8(ascii: "E") {
+                self.index += 1
+                if self.current == UInt8(ascii: "+") || self.current == UInt8(ascii: "-") { self.index += 1 }
+                guard self.digits() else { return false }
+            }
+            return true
+        }
+    }
+}
