@@ -2,35 +2,65 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import Tally
-import TallyServer
-import TallyTesting
+@testable import TallyServer
+import Synchronization
 import Testing
 
-/// The request timeout: a request still running after `request-timeout` gets 503 `timeout`
-/// (within one watcher tick), and requests around it are answered as usual.
+/// The request timeout (`RequestDeadlines`): work still running after the timeout is
+/// answered 503 `timeout` within about one watcher tick and is cancelled; work that finishes
+/// in time is answered with its own response, also after a timeout fired; a thrown error
+/// passes through.
 @Suite struct RequestTimeoutTests {
-    @Test func aSlowRequestGets503TimeoutAndOthersAreUnaffected() async throws {
-        try await TestAPI.withRouter({ $0.requestTimeoutSeconds = 2 }) { test, client in
-            // Would wait up to 8 s for the audit view to reach a position that never comes.
-            let started = ContinuousClock.now
-            let slow = try await client.call(test, .get, "/v1/audit/events?min_position=1000000&wait_ms=8000", as: .reader)
-            let elapsed = ContinuousClock.now - started
-            #expect(slow.status == .serviceUnavailable)
-            #expect(slow.json["code"] as? String == "timeout")
-            #expect((slow.json["detail"] as? String)?.contains("2.0 s") == true)
-            #expect(elapsed >= .seconds(2))
-            #expect(elapsed < .seconds(6), "the timeout fired after \(elapsed), not about 2 s")
+    @Test func slowWorkGets503TimeoutAndIsCancelled() async throws {
+        let deadlines = RequestDeadlines(seconds: 0.3)
+        let cancelled = Mutex(false)
+        let started = ContinuousClock.now
+        do {
+            _ = try await deadlines.run {
+                do { try await Task.sleep(for: .seconds(10)) } catch { cancelled.withLock { $0 = true } }
+                return Response(status: .ok)
+            }
+            Issue.record("slow work was answered instead of timed out")
+        } catch let problem as APIProblem {
+            #expect(problem.status == .serviceUnavailable)
+            #expect(problem.code == "timeout")
+            #expect(problem.detail.contains("0.3 s"))
+        }
+        let elapsed = ContinuousClock.now - started
+        #expect(elapsed >= .milliseconds(300))
+        #expect(elapsed < .seconds(3), "the timeout fired after \(elapsed), not about 0.3 s")
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(cancelled.withLock { $0 }, "the timed-out work was not cancelled")
+    }
 
-            // Quick requests before and after the timeout all succeed; none is timed out late.
-            for index in 0..<200 {
+    @Test func quickWorkAndErrorsPassThroughAroundATimeout() async throws {
+        let deadlines = RequestDeadlines(seconds: 0.5)
+        let slow = Task {
+            try await deadlines.run {
+                try await Task.sleep(for: .seconds(10))
+                return Response(status: .ok)
+            }
+        }
+        for index in 0..<500 {
+            let response = try await deadlines.run { Response(status: index % 2 == 0 ? .created : .ok) }
+            #expect(response.status == (index % 2 == 0 ? .created : .ok))
+        }
+        await #expect(throws: APIProblem.self) { _ = try await slow.value }
+        // After the timeout fired, new work is answered as usual.
+        let after = try await deadlines.run { Response(status: .accepted) }
+        #expect(after.status == .accepted)
+        struct Refused: Error {}
+        await #expect(throws: Refused.self) { _ = try await deadlines.run { throw Refused() } }
+    }
+
+    @Test func theServerAnswersThroughTheTimeout() async throws {
+        try await TestAPI.withRouter({ $0.requestTimeoutSeconds = 5 }) { test, client in
+            for index in 0..<50 {
                 let append = try await client.call(
                     test, .post, "/v1/streams/timeout-\(index % 7)/events", as: .writer,
                     json: #"{"events":[{"type":"test.appended","payload":{"n":\#(index)}}]}"#)
                 #expect(append.status == .created || append.status == .ok, "append \(index): \(append.text)")
             }
-            let read = try await client.call(test, .get, "/v1/events?limit=1000", as: .reader)
-            #expect((read.json["events"] as? [Any])?.count ?? 0 >= 200)
         }
     }
 }
