@@ -6,33 +6,35 @@ import Tally
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure the storage core on a temporary data directory (durable appends, verifying scan).",
+        abstract: "Measure Tally on a temporary data directory: appends, reads, payments, projections, HTTP, recovery.",
         discussion: """
             Workloads (200-byte payloads over 10,000 streams, expected-version checks and
-            idempotency on, every append durable):
-              batch     appends of --batch events (default 1,000)
-              single    one event per append from --clients concurrent tasks (default: 1, then 256)
+            idempotency on, every append durable); w1 … w8 are the names the docs use:
+              batch     (W1) appends of --batch events (default 1,000), one stream each
+              single    (W2) one event per append from --clients tasks (1, 16, 256)
+              read      (W4) reads of one 100-event stream, 2,000 times
               scan      a full verifying scan (checksums, chain, seals, indexes)
-              transfers durable posted transfers in batches of --batch over 10,000 accounts
-                        (uniform), decided inside the group commit
-              payroll   one linked batch from one treasury to 10,000 agent wallets
-              hot       --clients tasks each posting single transfers from one shared
+              transfers durable posted transfers in batches of --batch over 10,000
+                        accounts (uniform), decided inside the group commit
+              payroll   (W5) one linked batch from one treasury to 10,000 wallets
+              hot       (W5) --clients tasks posting single transfers from one shared
                         treasury (the hot account) to random wallets
-              replay    rebuild the balances projection from the whole log (after the
-                        other workloads; alone it first posts --events transfers)
-              mixed     --events of a fleet mix (70% transfers, 25% health checks, 5%
-                        deployment steps), then every built-in projection rebuilt together
-              backup    (W8) a full backup of whatever the other workloads wrote (alone: --events
-                        batched events first), beside mdb_env_copy2 compact + fsync of the same
-                        environment (and `mdb_copy -c` when it is installed); then restore +
-                        replay, with the views from the backup's snapshot and from position 1
-              http      (W7) appends through `tally serve` on loopback driven by wrk (Debian's
-                        package): single events over --connections keep-alive connections,
-                        1,000-event requests and GET /health; rates, p50/p99, and each beside the
-                        same Hummingbird stack with nothing behind it (the HTTP floor; not in `all`)
+              replay    (W3) rebuild the balances projection from the whole log (alone
+                        it first posts --events transfers)
+              mixed     (W6) --events of a fleet mix (70% transfers, 25% health checks,
+                        5% deployment steps) with every projection live (lag sampled),
+                        then every built-in projection rebuilt together
+              backup    (W8) a full backup of what the other workloads wrote, beside
+                        mdb_env_copy2 compact + fsync (and `mdb_copy -c` if installed);
+                        then restore + replay, views from the snapshot and from 1
+              http      (W7) appends through `tally serve` on loopback driven by wrk:
+                        single events over --connections connections, 1,000-event
+                        requests and GET /health, each beside the same Hummingbird
+                        stack with nothing behind it (the HTTP floor)
             It first prints the machine: CPU, cores, memory, kernel, the filesystem of
-            --directory and the fsync latency measured there (200 write + fdatasync pairs).
-            Compare with the raw LMDB limits measured in the same run (see docs/benchmarks.md).
+            --directory and the fsync latency measured there (200 write + fdatasync).
+            `bash Benchmarks/peers/run.sh` runs these beside the raw LMDB limit, SQLite
+            and PostgreSQL and writes docs/benchmarks.md.
             """)
 
     @Argument(help: "w1 … w8, or batch, single, scan, read, transfers, payroll, hot, replay, mixed, backup, http; all (default) is every one but http unless wrk is installed.")

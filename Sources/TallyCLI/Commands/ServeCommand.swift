@@ -9,14 +9,17 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Run the HTTP API on the embedded LMDB ledger (default ./data on 127.0.0.1:8080).",
         discussion: """
-            Every setting comes from a flag, else its environment variable, else the config file
-            (--config FILE or TALLY_CONFIG: one JSON object keyed by setting name), else the default:
-            \(ServerConfiguration.settings.map { "  --\($0.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \($0.environment.padding(toLength: 22, withPad: " ", startingAt: 0)) \($0.help)" }.joined(separator: "\n"))
+            Every setting comes from a flag, else its environment variable, else the config
+            file (--config FILE or TALLY_CONFIG: one JSON object keyed by setting name),
+            else the default:
+            \(ServerConfiguration.settings.map { "  --\($0.name) (\($0.environment))\n      \($0.help)" }.joined(separator: "\n"))
 
-            Requests need an API key (`Authorization: Bearer tally_…`) except /health, /ready and
-            /openapi.yaml. Create the first one with `tally keys create --role admin --name NAME`
+            Requests need an API key (`Authorization: Bearer tally_…`) except /health, /ready
+            and /openapi.yaml. Create the first one with
+              tally keys create --role admin --name NAME
             while the server is stopped, then more through POST /v1/admin/keys.
-            SIGTERM or SIGINT: stops accepting, finishes in-flight requests and commits, closes, exits 0.
+            SIGTERM or SIGINT: stops accepting, finishes in-flight requests and commits,
+            closes, exits 0.
             """)
 
     @Option(help: "A JSON config file (lowest precedence after the defaults).") var config: String?
