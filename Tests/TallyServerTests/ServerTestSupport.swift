@@ -21,6 +21,9 @@ struct TestAPI {
         configuration.data = directory.path
         configuration.listen = "127.0.0.1:0"
         configuration.mapSizeGiB = 1
+        // The full parallel test run can starve the cooperative pool for a minute; a request
+        // timing out then is not what these tests are about (RequestTimeoutTests is).
+        configuration.requestTimeoutSeconds = 600
         configure(&configuration)
         var logger = Logger(label: "test")
         logger.logLevel = .warning
