@@ -34,7 +34,7 @@ public enum RFC3339 {
     }
 
     /// Nanoseconds since 1970 for an RFC 3339 time (with or without fractional seconds, any
-    /// offset), or `nil` when `text` is not one or lies before 1970.
+    /// offset), or `nil` when `text` is not one or lies before 1970 or after 2554.
     public static func parse(_ text: String) -> UInt64? {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
@@ -42,7 +42,8 @@ public enum RFC3339 {
             formatter.formatOptions = [.withInternetDateTime]
             return formatter.date(from: text)
         }()
-        guard let date, date.timeIntervalSince1970 >= 0 else { return nil }
+        // Nanoseconds since 1970 fit in 64 bits until 2554; later (or earlier than 1970) is no time here.
+        guard let date, date.timeIntervalSince1970 >= 0, date.timeIntervalSince1970 * 1e9 < 1.8e19 else { return nil }
         return UInt64(date.timeIntervalSince1970 * 1e9)
     }
 }

@@ -26,6 +26,10 @@ import Testing
                 #expect(String(buffer: response.body).contains("\"position\":1,"), "starts at position 1")
             }
 
+            // A time past 2554 (no longer fits in 64 bits of nanoseconds) used to trap.
+            let far = try await client.call(test, .get, "/v1/audit/events?until=9999-12-31T23:59:59Z", as: .reader)
+            #expect(far.status == .badRequest, "\(far.text)")
+
             // A position past the head is the caller's mistake (400), not a lagging view (503).
             let ahead = try await client.call(test, .get, "/v1/audit/events?min_position=999999", as: .reader)
             #expect(ahead.status == .badRequest)
