@@ -12,6 +12,12 @@ import Testing
 /// JSON can still be refused by the domain, as documented: an unknown account (422), a
 /// deployment that was never started, an empty version.
 @Suite struct SchemathesisTests {
+    /// Runs with random seeds found two server crashes (since fixed); this one passed.
+    static let seed: String = {
+        let chosen = ProcessInfo.processInfo.environment["TALLY_SCHEMATHESIS_SEED"] ?? "281380900186219668041029737795717619083"
+        return chosen == "random" ? String(UInt64.random(in: 1 ... .max)) : chosen
+    }()
+
     @Test func generatedRequestsFindNoServerErrorAndNoAnswerOutsideTheDocument() async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
         let schemathesis = root + "/.build/schemathesis-venv/bin/schemathesis"
@@ -29,6 +35,8 @@ import Testing
                 [
                     "600", schemathesis, "run", "http://127.0.0.1:\(server.port)/openapi.yaml", "-H", "Authorization: Bearer \(key)",
                     "--max-examples", "10", "-w", "2", "--exclude-checks", "positive_data_acceptance", "--no-color",
+                    // A fixed seed keeps CI repeatable; `TALLY_SCHEMATHESIS_SEED=random` explores.
+                    "--seed", Self.seed,
                 ])
             let summary = result.standardOutput.split(separator: "\n").suffix(40).joined(separator: "\n")
             #expect(result.status == 0, "schemathesis found failures:\n\(summary)\n\(result.standardError.suffix(2_000))")
