@@ -32,10 +32,15 @@ public struct ProcessOutput: Sendable {
 }
 
 /// Runs `executable` with `arguments` to completion and captures its output.
-public func runProcess(_ executable: String, _ arguments: [String], input: String? = nil) throws -> ProcessOutput {
+public func runProcess(
+    _ executable: String, _ arguments: [String], input: String? = nil, currentDirectory: String? = nil
+) throws -> ProcessOutput {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
+    if let currentDirectory {
+        process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory)
+    }
     let out = Pipe()
     let err = Pipe()
     process.standardOutput = out

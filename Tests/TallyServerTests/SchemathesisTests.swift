@@ -37,7 +37,9 @@ import Testing
                     "--max-examples", "10", "-w", "2", "--exclude-checks", "positive_data_acceptance", "--no-color",
                     // A fixed seed keeps CI repeatable; `TALLY_SCHEMATHESIS_SEED=random` explores.
                     "--seed", Self.seed,
-                ])
+                ],
+                // schemathesis keeps its cache in `.schemathesis/` under the working directory.
+                currentDirectory: dir.path)
             let summary = result.standardOutput.split(separator: "\n").suffix(40).joined(separator: "\n")
             #expect(result.status == 0, "schemathesis found failures:\n\(summary)\n\(result.standardError.suffix(2_000))")
         }
