@@ -103,8 +103,15 @@ import Testing
 
 @Suite struct FlatJSONTests {
     @Test func readsWhatTheWriterWritesAndFallsBackForOtherJSON() throws {
-        #expect(FlatJSON.parse(Array(#"{"a":"x\"y\\z\u000a","b":["p","q"],"c":null}"#.utf8))
+        #expect(FlatJSON.parse(Array(#"{"a":"x\"y\\z\u000a","b":["p","q"],"c":null}"#.utf8))?.dictionary
             == ["a": .string("x\"y\\z\n"), "b": .strings(["p", "q"]), "c": .null])
+        #expect(FlatJSON.parse(Array(#"{"a":"1","a":"2","e":[],"f":["x\"","y"]}"#.utf8))?.dictionary
+            == ["a": .string("2"), "e": .strings([]), "f": .strings(["x\"", "y"])])
+        #expect(FlatJSON.parse(Array(#"{"a":"x"}"#.utf8))?["b"] == nil)
+        #expect(FlatJSON.parse(Array(#"{"a":nul}"#.utf8)) == nil)
+        #expect(FlatJSON.parse(Array(#"{"a":"x\ny"}"#.utf8)) == nil)
+        #expect(FlatJSON.parse(Array(#"{"a":["x\ty"]}"#.utf8)) == nil)
+        #expect(FlatJSON.parse(Array(#"{"a":["x",]}"#.utf8)) == nil)
         #expect(FlatJSON.parse(Array(#"{ "a": "x" }"#.utf8)) == nil)
         #expect(FlatJSON.parse(Array(#"{"a":1}"#.utf8)) == nil)
         #expect(FlatJSON.parse(Array(#"{"a":"x"} "#.utf8)) == nil)

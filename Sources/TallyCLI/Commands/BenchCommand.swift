@@ -48,12 +48,19 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Seconds each http run lasts.") var httpSeconds = 10
     @Flag(help: "Print JSON lines.") var json = false
     @Option(help: "Also write a Markdown report (table and charts) to this file.") var report: String?
+    @Flag(help: "Keep the data directory afterwards (its path is printed) to inspect or profile it.") var keep = false
 
     func run() async throws {
         let selected = try Self.select(self.workloads)
         let out = BenchReport(json: self.json)
         let root = "\(self.directory)/tally-bench-\(getpid())"
-        defer { try? FileManager.default.removeItem(atPath: root) }
+        defer {
+            if self.keep {
+                FileHandle.standardError.write(Data("kept the benchmark's data directory: \(root)\n".utf8))
+            } else {
+                try? FileManager.default.removeItem(atPath: root)
+            }
+        }
         out.add(BenchMachine.describe(directory: self.directory))
         let ledger = try await Ledger.open(at: root, configuration: LogConfiguration(createIfMissing: true))
         let payload = Array(String(repeating: "x", count: 200).utf8)

@@ -3,7 +3,7 @@ import Foundation
 /// Reads the fields of one flat JSON object, with errors that name the field.
 struct JSONFields {
     private let object: [String: Any]
-    private let flat: [String: FlatJSON.Value]?
+    private let flat: FlatJSON?
     private let type: String
 
     init(_ bytes: [UInt8], type: String) throws(Rejection) {
