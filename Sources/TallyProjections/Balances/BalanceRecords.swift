@@ -55,12 +55,15 @@ public struct StatementLine: Sendable, Equatable {
     }
 
     var encoded: [UInt8] {
-        var bytes: [UInt8] = [self.isDebit ? 0 : 1]
-        for word in [self.amount, self.debitsPosted, self.creditsPosted, self.recordedAt] {
-            withUnsafeBytes(of: word.littleEndian) { bytes.append(contentsOf: $0) }
+        let transfer = self.transfer.utf8
+        return [UInt8](unsafeUninitializedCapacity: 33 + transfer.count) { buffer, count in
+            buffer[0] = self.isDebit ? 0 : 1
+            let raw = UnsafeMutableRawBufferPointer(buffer)
+            for (index, word) in [self.amount, self.debitsPosted, self.creditsPosted, self.recordedAt].enumerated() {
+                raw.storeBytes(of: word.littleEndian, toByteOffset: 1 + index * 8, as: UInt64.self)
+            }
+            count = 33 + (UnsafeMutableBufferPointer(rebasing: buffer[33...]).initialize(from: transfer).1)
         }
-        bytes.append(contentsOf: self.transfer.utf8)
-        return bytes
     }
 
     init(position: UInt64, transfer: String, isDebit: Bool, amount: UInt64, debitsPosted: UInt64, creditsPosted: UInt64, recordedAt: UInt64) {

@@ -29,7 +29,7 @@ public struct BalancesProjection: Projection {
             }
             switch decoded {
             case .accountOpened(let account):
-                cache.balances[account.id.rawValue] = AccountBalance(currency: account.currency.rawValue)
+                cache.open(account.id, currency: account.currency.rawValue)
             case .accountClosed:
                 break
             case .transferCreated(let transfer) where transfer.kind == .pending:
@@ -39,56 +39,91 @@ public struct BalancesProjection: Projection {
                 withUnsafeBytes(of: transfer.amount.littleEndian) { value.append(contentsOf: $0) }
                 try store.put(pending, key: Array(transfer.id.rawValue.utf8), value: value)
             case .transferCreated(let transfer):
-                try self.post(transfer.id, debit: transfer.debitAccount, credit: transfer.creditAccount, amount: transfer.amount, event, store, &cache, statements)
+                try self.post(transfer.id, debit: transfer.debitAccount, credit: transfer.creditAccount, amount: transfer.amount, event, &cache)
             case .transferCommitted(let id, let amount):
                 let held = try self.release(id, event, store, &cache, pending)
-                try self.post(id, debit: held.debit, credit: held.credit, amount: amount, event, store, &cache, statements)
+                try self.post(id, debit: held.debit, credit: held.credit, amount: amount, event, &cache)
             case .transferVoided(let id), .transferExpired(let id):
                 _ = try self.release(id, event, store, &cache, pending)
             }
         }
-        try cache.flush()
+        try cache.flush(statements)
     }
 
-    /// The batch's view of `balances.accounts`.
+    /// The batch's view of `balances.accounts`, and the statement lines it adds.
     private struct Cache {
-        let store: ProjectionStore
-        let accounts: Database
-        var balances: [String: AccountBalance] = [:]
-
-        mutating func update(_ id: DomainID, _ event: RecordedEvent, _ change: (inout AccountBalance) -> Void) throws -> AccountBalance {
+        struct Entry {
             var balance: AccountBalance
-            if let cached = self.balances[id.rawValue] {
-                balance = cached
-            } else if let bytes = try self.store.get(self.accounts, key: Array(id.rawValue.utf8)), let stored = AccountBalance(bytes) {
-                balance = stored
-            } else {
-                throw ProjectionError(position: event.position, message: "account \(id) is unknown to the balances projection")
-            }
-            change(&balance)
-            self.balances[id.rawValue] = balance
-            return balance
+            /// Position and encoded line, in position order.
+            var lines: [(position: UInt64, line: [UInt8])] = []
         }
 
-        func flush() throws {
-            for (id, balance) in self.balances.sorted(by: { $0.key < $1.key }) {
-                try self.store.put(self.accounts, key: Array(id.utf8), value: balance.encoded)
+        let store: ProjectionStore
+        let accounts: Database
+        /// Account id → index in `entries`.
+        var indexes: [String: Int] = [:]
+        var entries: [Entry] = []
+        var ids: [String] = []
+
+        mutating func open(_ id: DomainID, currency: String) {
+            if let index = self.indexes[id.rawValue] {
+                self.entries[index].balance = AccountBalance(currency: currency)
+            } else {
+                self.append(id.rawValue, Entry(balance: AccountBalance(currency: currency)))
+            }
+        }
+
+        mutating func update(_ id: DomainID, _ event: RecordedEvent, _ change: (inout AccountBalance) -> Void) throws -> AccountBalance {
+            let index = try self.index(id, event)
+            change(&self.entries[index].balance)
+            return self.entries[index].balance
+        }
+
+        /// The entry of `id` in `entries`, read from the view on first use.
+        mutating func index(_ id: DomainID, _ event: RecordedEvent) throws -> Int {
+            if let index = self.indexes[id.rawValue] { return index }
+            guard let bytes = try self.store.get(self.accounts, key: Array(id.rawValue.utf8)), let stored = AccountBalance(bytes) else {
+                throw ProjectionError(position: event.position, message: "account \(id) is unknown to the balances projection")
+            }
+            return self.append(id.rawValue, Entry(balance: stored))
+        }
+
+        @discardableResult
+        private mutating func append(_ id: String, _ entry: Entry) -> Int {
+            self.indexes[id] = self.entries.count
+            self.entries.append(entry)
+            self.ids.append(id)
+            return self.entries.count - 1
+        }
+
+        /// Writes each touched account and its new statement lines in key order, so that
+        /// every page of the two trees is visited once per batch (random order cost 2.5× as
+        /// much in a 1 M-transfer rebuild).
+        func flush(_ statements: Database) throws {
+            let ordered = self.ids.indices.map { (key: Array(self.ids[$0].utf8), index: $0) }.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+            for (account, index) in ordered {
+                let entry = self.entries[index]
+                try self.store.put(self.accounts, key: account, value: entry.balance.encoded)
+                var key = account + [0] + [UInt8](repeating: 0, count: 8)
+                for (position, line) in entry.lines {
+                    key.withUnsafeMutableBytes { $0.storeBytes(of: position.bigEndian, toByteOffset: account.count + 1, as: UInt64.self) }
+                    try self.store.put(statements, key: key, value: line)
+                }
             }
         }
     }
 
     private func post(
-        _ transfer: DomainID, debit: DomainID, credit: DomainID, amount: UInt64, _ event: RecordedEvent, _ store: ProjectionStore,
-        _ cache: inout Cache, _ statements: Database
+        _ transfer: DomainID, debit: DomainID, credit: DomainID, amount: UInt64, _ event: RecordedEvent, _ cache: inout Cache
     ) throws {
         for (account, isDebit) in [(debit, true), (credit, false)] {
-            let balance = try cache.update(account, event) { balance in
-                if isDebit { balance.debitsPosted &+= amount } else { balance.creditsPosted &+= amount }
-            }
+            let index = try cache.index(account, event)
+            if isDebit { cache.entries[index].balance.debitsPosted &+= amount } else { cache.entries[index].balance.creditsPosted &+= amount }
             let line = StatementLine(
                 position: event.position, transfer: transfer.rawValue, isDebit: isDebit, amount: amount,
-                debitsPosted: balance.debitsPosted, creditsPosted: balance.creditsPosted, recordedAt: event.recordedAtNanoseconds)
-            try store.put(statements, key: StatementLine.key(account: account.rawValue, position: event.position), value: line.encoded)
+                debitsPosted: cache.entries[index].balance.debitsPosted, creditsPosted: cache.entries[index].balance.creditsPosted,
+                recordedAt: event.recordedAtNanoseconds)
+            cache.entries[index].lines.append((event.position, line.encoded))
         }
     }
 
