@@ -4,10 +4,10 @@
 /// changes over it (a batch being decided). The write model is exactly the fold of the
 /// log: ``Payments/evolve(_:state:changes:)`` over every payment event, in order.
 public struct PaymentsState: Sendable, Equatable {
-    public private(set) var accounts: [DomainID: Account] = [:]
-    public private(set) var transfers: [DomainID: Transfer] = [:]
+    public internal(set) var accounts: [DomainID: Account] = [:]
+    public internal(set) var transfers: [DomainID: Transfer] = [:]
     /// Open pending transfers → when they expire (nanoseconds since 1970, UTC).
-    public private(set) var openPending: [DomainID: UInt64] = [:]
+    public internal(set) var openPending: [DomainID: UInt64] = [:]
 
     /// An empty ledger.
     public init() {}
