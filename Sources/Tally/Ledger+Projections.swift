@@ -5,7 +5,8 @@ extension Ledger {
     public static var builtInProjections: [any Projection] { [BalancesProjection(), HealthProjection(), DeploymentsProjection(), AuditProjection(), MetricsProjection()] }
 
     /// Opens `<data>/views` of this ledger and brings every built-in projection up to the
-    /// current head (for one-shot queries; a server runs the workers continuously).
+    /// current head, reading the log once for all (for one-shot queries and replays; a
+    /// server runs the workers continuously).
     ///
     /// - Parameter progress: positions applied over all projections, and the total to apply
     ///   (the head times the number of projections).
@@ -13,16 +14,11 @@ extension Ledger {
     public func catchUpProjections(progress: (UInt64, UInt64) -> Void = { _, _ in }) async throws -> (views: ViewStore, status: [ProjectionStatus]) {
         let views = try ViewStore.open(dataDirectory: self.log.directory, projections: Self.builtInProjections)
         do {
-            var status: [ProjectionStatus] = []
             let head = self.log.headPosition
-            let total = head * UInt64(Self.builtInProjections.count)
-            for (index, projection) in Self.builtInProjections.enumerated() {
-                let worker = try ProjectionWorker(projection: projection, log: self.log, views: views)
-                let before = UInt64(index) * head
-                try await worker.catchUp { position in progress(before + min(position, head), total) }
-                status.append(worker.status)
-            }
-            return (views, status)
+            let workers = try Self.builtInProjections.map { try ProjectionWorker(projection: $0, log: self.log, views: views) }
+            let count = UInt64(workers.count)
+            try await ProjectionWorker.catchUp(workers) { position in progress(min(position, head) * count, head * count) }
+            return (views, workers.map(\.status))
         } catch {
             views.close()
             throw error

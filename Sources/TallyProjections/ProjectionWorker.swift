@@ -137,6 +137,39 @@ public final class ProjectionWorker: Service, Sendable {
         }
     }
 
+    /// Brings several workers up to the current head reading the log once: each batch is
+    /// read one time (the next one meanwhile) and applied by every worker that has not
+    /// applied it yet, each in its own transaction. `applied` hears the position every
+    /// worker has reached.
+    public static func catchUp(
+        _ workers: [ProjectionWorker], batchEventsMax: Int = ProjectionWorker.catchUpEventsMax, applied: (UInt64) -> Void = { _ in }
+    ) async throws {
+        guard let log = workers.first?.log else { return }
+        for worker in workers { try await worker.prepare() }
+        let bytesMax = Self.catchUpBytesMax
+        let read = { @Sendable (from: UInt64) throws -> [RecordedEvent] in
+            try Self.readBatch(log, from: from, eventsMax: batchEventsMax, bytesMax: bytesMax)
+        }
+        let lowest = workers.map { $0.state.withLock { $0.checkpoint } }.min() ?? 0
+        var batch = try read(lowest + 1)
+        while let last = batch.last {
+            let next = Task { try read(last.position + 1) }
+            do {
+                for worker in workers {
+                    let checkpoint = worker.state.withLock { $0.checkpoint }
+                    guard checkpoint < last.position else { continue }
+                    let first = batch.firstIndex { $0.position > checkpoint } ?? batch.count
+                    try await worker.apply(first == 0 ? batch : Array(batch[first...]))
+                }
+            } catch {
+                next.cancel()
+                throw error
+            }
+            applied(last.position)
+            batch = try await next.value
+        }
+    }
+
     /// Up to `eventsMax` events from `from` on, fewer if their payloads pass `bytesMax`.
     static func readBatch(_ log: EventLog, from: UInt64, eventsMax: Int, bytesMax: Int) throws -> [RecordedEvent] {
         var batch: [RecordedEvent] = []

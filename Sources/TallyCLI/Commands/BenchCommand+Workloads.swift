@@ -97,17 +97,21 @@ extension BenchCommand {
             "lag_max_events": Double(sampled.last ?? 0), "catch_up_after_seconds": catchUpSeconds,
         ])
         let views = try ViewStore.open(dataDirectory: root, projections: Ledger.builtInProjections)
-        var total = 0.0
         for projection in Ledger.builtInProjections {
             let worker = try ProjectionWorker(projection: projection, log: ledger.log, views: views)
             try await worker.reset()
             let began = ContinuousClock.now
             try await worker.catchUp()
             let elapsed = seconds(since: began)
-            total += elapsed
             out.add(["workload": "mixed", "phase": "rebuild", "projection": projection.name, "events": worker.status.checkpoint,
                          "seconds": elapsed, "events_per_second": Double(worker.status.checkpoint) / elapsed])
         }
+        // All together, as `tally replay` does it: the log read once for every projection.
+        let workers = try Ledger.builtInProjections.map { try ProjectionWorker(projection: $0, log: ledger.log, views: views) }
+        for worker in workers { try await worker.reset() }
+        let began = ContinuousClock.now
+        try await ProjectionWorker.catchUp(workers)
+        let total = seconds(since: began)
         let events = ledger.log.headPosition
         out.add(["workload": "mixed", "phase": "rebuild", "projection": "all", "events": events, "seconds": total,
                      "events_per_second": Double(events) / total])

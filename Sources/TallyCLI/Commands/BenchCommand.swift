@@ -23,7 +23,8 @@ struct BenchCommand: AsyncParsableCommand {
                         it first posts --events transfers)
               mixed     (W6) --events of a fleet mix (70% transfers, 25% health checks,
                         5% deployment steps) with every projection live (lag sampled),
-                        then every built-in projection rebuilt together
+                        then each built-in projection rebuilt alone, then all
+                        together (the log read once for all, as `tally replay`)
               backup    (W8) a full backup of what the other workloads wrote, beside
                         mdb_env_copy2 compact + fsync (and `mdb_copy -c` if installed);
                         then restore + replay, views from the snapshot and from 1
