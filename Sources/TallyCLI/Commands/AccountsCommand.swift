@@ -7,11 +7,12 @@ struct AccountsCommand: AsyncParsableCommand {
         commandName: "accounts",
         abstract: "Open, close, show and list payment accounts.",
         discussion: """
-            An account belongs to an agent and holds one currency. A treasury (no flags) may
-            go negative: that is where money enters. An agent wallet uses
-            --flag debits_must_not_exceed_credits so it can never pay more than it holds.
+            An account belongs to an agent and holds one currency. A treasury (no flags)
+            may go negative: that is where money enters. An agent wallet uses --flag
+            debits_must_not_exceed_credits so it can never pay more than it holds.
               tally accounts open --id treasury --agent ops --currency APX
-              tally accounts open --id wallet-7 --agent agent-7 --currency APX --flag debits_must_not_exceed_credits
+              tally accounts open --id wallet-7 --agent agent-7 --currency APX \\
+                  --flag debits_must_not_exceed_credits
               tally accounts show --id wallet-7
             """,
         subcommands: [Open.self, Close.self, Show.self, List.self])

@@ -8,14 +8,15 @@ struct AppendCommand: AsyncParsableCommand {
         abstract: "Append an event to a stream, or the events of a JSONL file.",
         discussion: """
             One event:
-              tally append --stream account-42 --type account.opened --payload '{"currency":"APX"}' --expected-version no-stream
-            A file, one JSON object per line with keys stream, type, payload and optional id,
-            expected_version ("any", "no-stream" or a number) and metadata (string map; actor,
-            correlation_id and causation_id are the well-known keys):
+              tally append --stream account-42 --type account.opened \\
+                  --payload '{"currency":"APX"}' --expected-version no-stream
+            A file, one JSON object per line with keys stream, type, payload and optional
+            id, expected_version ("any", "no-stream" or a number) and metadata (string map;
+            actor, correlation_id and causation_id are the well-known keys):
               tally append --file events.jsonl
-            The whole file is one atomic append (at most 10,000 events) unless --chunk N splits
-            it into atomic appends of N lines. Retrying with the same ids is safe: events that
-            exist with the same content return their original positions.
+            The whole file is one atomic append (at most 10,000 events) unless --chunk N
+            splits it into atomic appends of N lines. Retrying with the same ids is safe:
+            events that exist with the same content return their original positions.
             """)
 
     @OptionGroup var options: CommonOptions

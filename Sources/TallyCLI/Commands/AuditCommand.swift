@@ -14,12 +14,13 @@ struct AuditCommand: AsyncParsableCommand {
             abstract: "Write events to a JSONL or CSV file with a manifest (checksums, seals, file hashes).",
             discussion: """
                   tally audit export --format jsonl --output fy2026.jsonl --with-proof
-                  tally audit export --format csv --output payments.csv --category transfer --since 2026-11-01T00:00:00Z
-                Beside FILE: FILE.manifest.json, FILE.xxh3 (xxhsum -c) and FILE.sha256 (sha256sum -c).
-                With only a position range the export is chain-complete: `tally audit verify`
-                then checks the checksum chain from the first line to the last. --with-proof
-                (JSONL) adds each record's stored bytes (base64) so anyone can recompute its
-                checksum and compare every field; see docs/format.md.
+                  tally audit export --format csv --output payments.csv --category transfer \\
+                      --since 2026-11-01T00:00:00Z
+                Beside FILE: FILE.manifest.json, FILE.xxh3 (xxhsum -c) and FILE.sha256
+                (sha256sum -c). With only a position range the export is chain-complete: `tally
+                audit verify` then checks the checksum chain from the first line to the last.
+                --with-proof (JSONL) adds each record's stored bytes (base64) so anyone can
+                recompute its checksum and compare every field; see docs/format.md.
                 """)
         @OptionGroup var options: CommonOptions
         @Option(help: "jsonl or csv.") var format: String = "jsonl"
@@ -72,7 +73,7 @@ struct AuditCommand: AsyncParsableCommand {
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check an export: manifest, hashes, every line, the chain; with --data also against the ledger.",
-            discussion: "Exit 0: valid. 1: invalid (each problem named with its line). 2: usage or I/O error.")
+            discussion: "Exit 0: valid. 1: invalid (each problem named with its line).\n2: usage or I/O error.")
         @Argument(help: "The export file.") var file: String
         @Option(help: "Also check against this data directory's log and seals.") var data: String?
         @Flag(help: "Print the result as JSON.") var json = false

@@ -7,14 +7,20 @@ struct BackupCommand: AsyncParsableCommand {
         commandName: "backup",
         abstract: "Hot, consistent backups that standard tools can check: full, or incremental log segments.",
         discussion: """
-              tally backup create backups/full-1                              a full backup (compacted copy of the log + views snapshot)
-              tally backup create backups/inc-1 --incremental --since backups/full-1   the records after full-1's head
-              tally backup verify backups/inc-1                               check files, records, chain and seals
-              tally backup list backups                                       every backup under backups/
-              tally backup prune backups --keep 7 --keep-days 30              never deletes a base a kept backup needs
-            A backup directory holds manifest.json, XXH3SUMS and SHA256SUMS: `cd DIR && sha256sum -c SHA256SUMS`
-            and `xxhsum -c XXH3SUMS` check it without Tally. Restore with `tally restore DIR --data NEWDIR`.
-            docs/operations.md is the runbook.
+              tally backup create backups/full-1
+                  a full backup (compacted copy of the log + views snapshot)
+              tally backup create backups/inc-1 --incremental --since backups/full-1
+                  the records after full-1's head
+              tally backup verify backups/inc-1
+                  check files, records, chain and seals
+              tally backup list backups
+                  every backup under backups/
+              tally backup prune backups --keep 7 --keep-days 30
+                  never deletes a base a kept backup needs
+            A backup directory holds manifest.json, XXH3SUMS and SHA256SUMS: `cd DIR &&
+            sha256sum -c SHA256SUMS` and `xxhsum -c XXH3SUMS` check it without Tally.
+            Restore with `tally restore DIR --data NEWDIR`. docs/operations.md is the
+            runbook.
             """,
         subcommands: [Create.self, Verify.self, List.self, Prune.self])
 
@@ -62,7 +68,7 @@ struct BackupCommand: AsyncParsableCommand {
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check a backup: manifest, file checksums, every record, the chain and the seals.",
-            discussion: "Exit status: 0 valid, 1 damage found (named with the file and first bad position), 2 usage or I/O. Runs in a child process.")
+            discussion: "Exit status: 0 valid, 1 damage found (named with the file and first bad\nposition), 2 usage or I/O. Runs in a child process.")
 
         @Flag(name: .long, help: "Print results as JSON.") var json = false
         @Argument(help: "The backup directory.") var directory: String

@@ -109,10 +109,14 @@ struct ReplayCommand: AsyncParsableCommand {
         commandName: "replay",
         abstract: "Rebuild the projections: all from the newest matching snapshot plus the log after it, or one from position 1.",
         discussion: """
-              tally replay                          every projection, from the newest snapshot that matches the log
+              tally replay
+                  every projection, from the newest snapshot that matches the log
               tally replay --from-scratch           every projection, from position 1
-              tally replay --projection balances    one projection from position 1 (balances, health, deployments, audit, metrics)
-            A snapshot whose checksums do not match the log at its positions is never used. Stop the server first.
+              tally replay --projection balances
+                  one projection from position 1 (balances, health, deployments, audit,
+                  metrics)
+            A snapshot whose checksums do not match the log at its positions is never used.
+            Stop the server first.
             """)
 
     @OptionGroup var options: CommonOptions

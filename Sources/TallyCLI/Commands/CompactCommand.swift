@@ -7,10 +7,11 @@ struct CompactCommand: AsyncParsableCommand {
         commandName: "compact",
         abstract: "Shrink the data directory's LMDB files: compacting copy, verified, swapped in atomically.",
         discussion: """
-            LMDB reuses freed pages but never returns them to the file system. This rewrites <data>/log and
-            <data>/views with LMDB's compacting copy, verifies the log copy (records, chain, seals, indexes,
-            same head) and renames it over the original; on any failure the original stays.
-            Offline: stop the server and other readers first (a running writer is refused with its pid).
+            LMDB reuses freed pages but never returns them to the file system. This
+            rewrites <data>/log and <data>/views with LMDB's compacting copy, verifies the
+            log copy (records, chain, seals, indexes, same head) and renames it over the
+            original; on any failure the original stays. Offline: stop the server and other
+            readers first (a running writer is refused with its pid).
             """)
 
     @OptionGroup var options: CommonOptions

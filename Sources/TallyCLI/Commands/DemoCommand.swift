@@ -7,11 +7,12 @@ struct DemoCommand: AsyncParsableCommand {
         commandName: "demo",
         abstract: "Fill a data directory with a small agent fleet's events, read them back and verify.",
         discussion: """
-            A fleet of 200 agents: three linked payroll runs from the treasury, task payments
-            between agents (escrowed, committed, voided, refused for lack of funds, reversed),
-            a dozen services deployed with failures and rollbacks, and health checks over a
-            few seconds with incidents. Fixed ids and seeded choices: running it again
-            appends nothing new. Then the projections catch up and it verifies the log.
+            A fleet of 200 agents: three linked payroll runs from the treasury, task
+            payments between agents (escrowed, committed, voided, refused for lack of
+            funds, reversed), a dozen services deployed with failures and rollbacks, and
+            health checks over a few seconds with incidents. Fixed ids and seeded choices:
+            running it again appends nothing new. Then the projections catch up and it
+            verifies the log.
             """)
 
     @OptionGroup var options: CommonOptions

@@ -7,15 +7,18 @@ struct DeployCommand: AsyncParsableCommand {
         commandName: "deploy",
         abstract: "Record deployments, rollbacks, scaling, config changes and migrations.",
         discussion: """
-              tally deploy start --id api-v42 --service api --version 42 --environment prod --actor agent-7 [--strategy canary] [--reason R]
-              tally deploy succeed --id api-v42 [--duration-ms 91000]      tally deploy fail --id api-v42 --reason R
+              tally deploy start --id api-v42 --service api --version 42 \\
+                  --environment prod --actor agent-7 [--strategy canary] [--reason R]
+              tally deploy succeed --id api-v42 [--duration-ms 91000]
+              tally deploy fail --id api-v42 --reason R
               tally deploy rollback --id api-v42 --to-version 41 --reason R
               tally deploy scale --service api --environment prod --from 3 --to 5
-              tally deploy config --service api --environment prod --key max_conn --old-value 100 --new-value 200
+              tally deploy config --service api --environment prod --key max_conn \\
+                  --old-value 100 --new-value 200
               tally deploy migrate --service api --migration 2026-11-20-add-index
               tally deploy list [--service api]
-            Only digests of config values are stored. An impossible step (succeed after fail, a
-            second migration with the same id) prints its code and exits 1.
+            Only digests of config values are stored. An impossible step (succeed after
+            fail, a second migration with the same id) prints its code and exits 1.
             """,
         subcommands: [List.self, Start.self, Succeed.self, Fail.self, Rollback.self, Scale.self, Config.self, Migrate.self],
         defaultSubcommand: List.self)

@@ -7,7 +7,8 @@ struct DeploymentsCommand: AsyncParsableCommand {
         commandName: "deployments",
         abstract: "Current version per service and environment with the DORA figures, from the deployments projection.",
         discussion: """
-              tally deployments                              every service/environment, DORA over 30 days
+              tally deployments
+                  every service/environment, DORA over 30 days
               tally deployments --service api --environment prod --window 7d --history
             DORA: deployments per day, lead time (start to success), change failure rate
             (failed or rolled back over finished), time to restore (to the end of the first

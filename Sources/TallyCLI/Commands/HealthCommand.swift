@@ -7,7 +7,8 @@ struct HealthCommand: AsyncParsableCommand {
         commandName: "health",
         abstract: "Report health checks, or show each component's last status.",
         discussion: """
-              tally health report --component api --status degraded --latency-ms 840 [--detail "p99 over 800 ms"]
+              tally health report --component api --status degraded --latency-ms 840 \\
+                  [--detail "p99 over 800 ms"]
               tally health                       (each component's last check)
             Status is healthy, degraded or unhealthy; detail is at most 1 KiB.
             """,

@@ -12,9 +12,10 @@ struct KeysCommand: AsyncParsableCommand {
               tally keys list
               tally keys revoke KEY_ID_OR_NAME
             Roles: reader (queries, subscribe), writer (reader + appends and commands),
-            auditor (reader + audit exports), admin (everything). Only a hash of each key is kept.
-            These work on a stopped server (the data directory is locked while it runs); a running
-            server takes the same commands on POST /v1/admin/keys and DELETE /v1/admin/keys/{id}.
+            auditor (reader + audit exports), admin (everything). Only a hash of each key
+            is kept. These work on a stopped server (the data directory is locked while it
+            runs); a running server takes the same commands on POST /v1/admin/keys and
+            DELETE /v1/admin/keys/{id}.
             """,
         subcommands: [Create.self, List.self, Revoke.self])
 

@@ -7,13 +7,16 @@ struct RestoreCommand: AsyncParsableCommand {
         commandName: "restore",
         abstract: "Restore a data directory from a backup (and the backups it chains onto), to the newest position or a point in time.",
         discussion: """
-              tally restore backups/inc-2 --data data-restored                      everything the chain holds
+              tally restore backups/inc-2 --data data-restored
+                  everything the chain holds
               tally restore backups/inc-2 --data data-restored --to-position 120000
-              tally restore backups/inc-2 --data data-restored --to-time 2026-11-30T14:00:00Z
-            Verifies every backup of the chain first and writes nothing if a check fails (naming the file and
-            the first bad position); then lays down the log, rebuilds the views from the newest matching views
-            snapshot plus replay, verifies the result, and only then moves it into --data.
-            Exit status: 0 restored, 1 damage found in the backups, 2 usage or I/O error.
+              tally restore backups/inc-2 --data data-restored \\
+                  --to-time 2026-11-30T14:00:00Z
+            Verifies every backup of the chain first and writes nothing if a check fails
+            (naming the file and the first bad position); then lays down the log, rebuilds
+            the views from the newest matching views snapshot plus replay, verifies the
+            result, and only then moves it into --data. Exit status: 0 restored, 1 damage
+            found in the backups, 2 usage or I/O error.
             """)
 
     @Argument(help: "The newest backup to restore (full or incremental).") var backup: String

@@ -14,8 +14,8 @@ struct ServeCommand: AsyncParsableCommand {
             else the default:
             \(ServerConfiguration.settings.map { "  --\($0.name) (\($0.environment))\n      \($0.help)" }.joined(separator: "\n"))
 
-            Requests need an API key (`Authorization: Bearer tally_…`) except /health, /ready
-            and /openapi.yaml. Create the first one with
+            Requests need an API key (`Authorization: Bearer tally_…`) except /health,
+            /ready and /openapi.yaml. Create the first one with
               tally keys create --role admin --name NAME
             while the server is stopped, then more through POST /v1/admin/keys.
             SIGTERM or SIGINT: stops accepting, finishes in-flight requests and commits,

@@ -7,8 +7,10 @@ struct SnapshotCommand: AsyncParsableCommand {
         commandName: "snapshot",
         abstract: "Snapshots of the views: replay and restore start from the newest one that matches the log.",
         discussion: """
-              tally snapshot create          a compacted copy of <data>/views in <data>/snapshots/, tagged with each
-                                             projection's checkpoint and the log's checksum there
+              tally snapshot create
+                  a compacted copy of <data>/views in <data>/snapshots/, tagged with each
+                                             projection's checkpoint and the log's checksum
+                                             there
               tally snapshot list
               tally snapshot prune --keep 3
             `tally serve --snapshot-every N` takes one every N events.

@@ -9,15 +9,16 @@ struct SoakCommand: AsyncParsableCommand {
         commandName: "soak",
         abstract: "Run the fleet workload with random kills and restarts, checking the invariants after each.",
         discussion: """
-            A worker process (this binary, `soak --worker`) posts transfers from a treasury and
-            between wallets that cannot go negative, and agents' heartbeat events, from 16 tasks,
-            printing every acknowledged outcome. The soak kills it with SIGKILL after a
-            random 0.2–3 s, reopens the data directory and checks: every acknowledged transfer is
-            there exactly once with its amount, every refused one left nothing, every balance is
-            the sum of its transfers, no wallet is overdrawn, every acknowledged heartbeat is
-            in the log, and a full verify (checksums, chain, seals, indexes) is clean. Then it
-            starts the next worker. At the end it prints the counts; it exits 1 if anything was
-            lost or an invariant failed.
+            A worker process (this binary, `soak --worker`) posts transfers from a treasury
+            and between wallets that cannot go negative, and agents' heartbeat events, from
+            16 tasks, printing every acknowledged outcome. The soak kills it with SIGKILL
+            after a random 0.2–3 s, reopens the data directory and checks: every
+            acknowledged transfer is there exactly once with its amount, every refused one
+            left nothing, every balance is the sum of its transfers, no wallet is
+            overdrawn, every acknowledged heartbeat is in the log, and a full verify
+            (checksums, chain, seals, indexes) is clean. Then it starts the next worker. At
+            the end it prints the counts; it exits 1 if anything was lost or an invariant
+            failed.
               tally soak --seconds 600 --data /tmp/soak
             """)
 

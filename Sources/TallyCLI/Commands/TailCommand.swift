@@ -6,9 +6,9 @@ struct TailCommand: AsyncParsableCommand {
         commandName: "tail",
         abstract: "Print events from a position on, then follow new ones until interrupted (Ctrl-C).",
         discussion: """
-            Opens read-only, so it follows a ledger that another process (e.g. `tally serve`)
-            writes; new events are picked up within 100 ms. --from-position defaults to the
-            current head + 1 (only new events).
+            Opens read-only, so it follows a ledger that another process (e.g. `tally
+            serve`) writes; new events are picked up within 100 ms. --from-position
+            defaults to the current head + 1 (only new events).
             """)
 
     @OptionGroup var options: CommonOptions

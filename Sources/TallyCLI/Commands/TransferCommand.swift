@@ -7,14 +7,19 @@ struct TransferCommand: AsyncParsableCommand {
         commandName: "transfer",
         abstract: "Move money between accounts: posted, pending (escrow), commit, void, reverse, batches.",
         discussion: """
-              tally transfer --id pay-1 --from treasury --to wallet-7 --amount 500 --currency APX --memo payroll
-              tally transfer --id hold-1 --from wallet-7 --to wallet-9 --amount 40 --currency APX --pending --timeout 30s
-              tally transfer commit --id hold-1 [--amount 30]      tally transfer void --id hold-1
+              tally transfer --id pay-1 --from treasury --to wallet-7 --amount 500 \\
+                  --currency APX --memo payroll
+              tally transfer --id hold-1 --from wallet-7 --to wallet-9 --amount 40 \\
+                  --currency APX --pending --timeout 30s
+              tally transfer commit --id hold-1 [--amount 30]
+              tally transfer void --id hold-1
               tally transfer reverse --id undo-1 --of pay-1 [--amount 100]
-              tally transfer --file payroll.jsonl --linked         (one JSON object per line:
+              tally transfer --file payroll.jsonl --linked
+                  (one JSON object per line:
                 id, from, to, amount, currency, optional memo, external_ref, timeout)
-            The id is the idempotency key: resending the same transfer prints transfer_exists
-            and writes nothing. A rejected transfer prints its code and exits 1.
+            The id is the idempotency key: resending the same transfer prints
+            transfer_exists and writes nothing. A rejected transfer prints its code and
+            exits 1.
             """,
         subcommands: [Create.self, Commit.self, Void.self, Reverse.self],
         defaultSubcommand: Create.self)

@@ -7,9 +7,10 @@ struct VerifyCommand: AsyncParsableCommand {
         commandName: "verify",
         abstract: "Check every record checksum, the chain, the seals and the indexes; name the first bad position.",
         discussion: """
-            Exit status: 0 clean, 1 corruption found, 2 usage or I/O error. The scan runs in a
-            child process: LMDB has no page checksums, and a damaged page can crash its
-            reader; a crashed child is reported as corruption. Works while another process writes.
+            Exit status: 0 clean, 1 corruption found, 2 usage or I/O error. The scan runs
+            in a child process: LMDB has no page checksums, and a damaged page can crash
+            its reader; a crashed child is reported as corruption. Works while another
+            process writes.
             """)
 
     @OptionGroup var options: CommonOptions
