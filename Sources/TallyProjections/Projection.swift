@@ -13,11 +13,37 @@ public protocol Projection: Sendable {
     var version: UInt32 { get }
     /// The databases it owns in `<data>/views` (cleared on a rebuild).
     var databases: [String] { get }
-    /// Applies `events` (consecutive positions, in order) within `store`'s transaction.
-    /// Throwing stops the projection at that batch: nothing of it is applied.
-    func apply(_ events: [RecordedEvent], in store: ProjectionStore) throws
+    /// What ``prepare(_:)`` makes of a batch for ``apply(_:in:)``; the events themselves
+    /// unless a projection decodes ahead.
+    associatedtype Prepared: Sendable = [RecordedEvent]
+    /// Decodes `events` (consecutive positions, in order) outside the write transaction: the
+    /// runtime calls it for the next batch while the current one is being applied, so the
+    /// decoding runs on another core than the views writer. It sees only the events, never
+    /// the views (the batch before may not be applied yet). Throwing stops the projection
+    /// at that batch, as in `apply`.
+    func prepare(_ events: [RecordedEvent]) throws -> Prepared
+    /// Applies a prepared batch within `store`'s transaction. Throwing stops the projection
+    /// at that batch: nothing of it is applied.
+    func apply(_ batch: Prepared, in store: ProjectionStore) throws
 }
 
+extension Projection where Prepared == [RecordedEvent] {
+    /// The events as they are: such a projection decodes inside ``apply(_:in:)``.
+    public func prepare(_ events: [RecordedEvent]) throws -> [RecordedEvent] { events }
+}
+
+/// A batch prepared for one projection, ready to apply in a transaction.
+struct StagedBatch: Sendable {
+    let apply: @Sendable (ProjectionStore) throws -> Void
+}
+
+extension Projection {
+    /// Prepares `events` for this projection.
+    func staged(_ events: [RecordedEvent]) throws -> StagedBatch {
+        let prepared = try self.prepare(events)
+        return StagedBatch { store in try self.apply(prepared, in: store) }
+    }
+}
 /// A projection's window on the `<data>/views` write transaction of one batch; valid only
 /// during ``Projection/apply(_:in:)``.
 public struct ProjectionStore {

@@ -123,11 +123,16 @@ public final class ProjectionWorker: Service, Sendable {
         let read = { @Sendable (from: UInt64) throws -> [RecordedEvent] in
             try Self.readBatch(log, from: from, eventsMax: batchEventsMax, bytesMax: bytesMax)
         }
-        var batch = try read(self.state.withLock { $0.checkpoint } + 1)
-        while let last = batch.last {
-            let next = Task { try read(last.position + 1) }
+        let projection = self.projection
+        let readAhead = { @Sendable (from: UInt64) throws -> (events: [RecordedEvent], staged: Result<StagedBatch, any Error>) in
+            let events = try read(from)
+            return (events, Result { try projection.staged(events) })
+        }
+        var batch = try readAhead(self.state.withLock { $0.checkpoint } + 1)
+        while let last = batch.events.last {
+            let next = Task { try readAhead(last.position + 1) }
             do {
-                try await self.apply(batch)
+                try await self.apply(batch.events, staged: batch.staged)
             } catch {
                 next.cancel()
                 throw error
@@ -150,22 +155,35 @@ public final class ProjectionWorker: Service, Sendable {
         let read = { @Sendable (from: UInt64) throws -> [RecordedEvent] in
             try Self.readBatch(log, from: from, eventsMax: batchEventsMax, bytesMax: bytesMax)
         }
+        /// Reads a batch and prepares, for each worker, the part it has not applied. While
+        /// the previous batch is being applied a worker's checkpoint is at most that batch's
+        /// last position, so each gets all of the next one; only a worker that was ahead
+        /// from the start gets a part or nothing.
+        let readAhead = { @Sendable (from: UInt64) throws -> (last: UInt64?, parts: [([RecordedEvent], Result<StagedBatch, any Error>)?]) in
+            let events = try read(from)
+            let parts = workers.map { worker -> ([RecordedEvent], Result<StagedBatch, any Error>)? in
+                let checkpoint = worker.state.withLock { $0.checkpoint }
+                let first = events.firstIndex { $0.position > checkpoint } ?? events.count
+                guard first < events.count else { return nil }
+                let part = first == 0 ? events : Array(events[first...])
+                return (part, Result { try worker.projection.staged(part) })
+            }
+            return (events.last?.position, parts)
+        }
         let lowest = workers.map { $0.state.withLock { $0.checkpoint } }.min() ?? 0
-        var batch = try read(lowest + 1)
+        var batch = try readAhead(lowest + 1)
         while let last = batch.last {
-            let next = Task { try read(last.position + 1) }
+            let next = Task { try readAhead(last + 1) }
             do {
-                for worker in workers {
-                    let checkpoint = worker.state.withLock { $0.checkpoint }
-                    guard checkpoint < last.position else { continue }
-                    let first = batch.firstIndex { $0.position > checkpoint } ?? batch.count
-                    try await worker.apply(first == 0 ? batch : Array(batch[first...]))
+                for (worker, part) in zip(workers, batch.parts) {
+                    guard let (events, staged) = part else { continue }
+                    try await worker.apply(events, staged: staged)
                 }
             } catch {
                 next.cancel()
                 throw error
             }
-            applied(last.position)
+            applied(last)
             batch = try await next.value
         }
     }
@@ -229,18 +247,23 @@ public final class ProjectionWorker: Service, Sendable {
     /// Applies a batch, in the generation being built, with its checkpoint in the same
     /// transaction; a shadow rebuild that reaches the log head becomes the active one in
     /// that same transaction.
-    private func apply(_ batch: [RecordedEvent]) async throws {
+    ///
+    /// `staged` is the batch already prepared (by a read-ahead); without it the batch is
+    /// prepared here, on the caller's task, not on the views writer thread.
+    private func apply(_ batch: [RecordedEvent], staged: Result<StagedBatch, any Error>? = nil) async throws {
         guard let last = batch.last else { return }
         let projection = self.projection
         let views = self.views
         let head = self.log.headPosition
         do {
+            let ready: StagedBatch
+            if let staged { ready = try staged.get() } else { ready = try projection.staged(batch) }
             try await views.write { txn in
                 var meta = try Self.meta(&txn, views: views, name: projection.name)
                 let rebuilding = meta.shadowVersion == projection.version && meta.version != projection.version
                 let generation = rebuilding ? 1 - meta.generation : meta.generation
                 try withUnsafeMutablePointer(to: &txn) { pointer in
-                    try projection.apply(batch, in: ProjectionStore(transaction: pointer, views: views, generation: generation))
+                    try ready.apply(ProjectionStore(transaction: pointer, views: views, generation: generation))
                 }
                 if rebuilding {
                     meta.shadowPosition = last.position

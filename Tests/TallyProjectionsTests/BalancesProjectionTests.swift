@@ -134,6 +134,47 @@ import Testing
     }
 }
 
+extension BalancesProjectionTests {
+    /// A projection that decodes ahead (``Projection/prepare(_:)``) and fails there: the
+    /// batches before the failing one are applied, the failing one is not, and the position
+    /// is named, whether the batch was prepared by the read-ahead or inline.
+    @Test func aPrepareThatThrowsStopsTheProjectionAfterTheBatchesBeforeIt() async throws {
+        struct Counting: Projection {
+            let name = "counting"
+            let version: UInt32 = 1
+            let databases = ["counting.state"]
+            func prepare(_ events: [RecordedEvent]) throws -> [UInt64] {
+                try events.map { event in
+                    guard event.type != "poison.pill" else { throw ProjectionError(position: event.position, message: "cannot decode") }
+                    return event.position
+                }
+            }
+            func apply(_ batch: [UInt64], in store: ProjectionStore) throws {
+                for position in batch {
+                    try store.put(store.database("counting.state"), key: withUnsafeBytes(of: position.bigEndian) { Array($0) }, value: [1])
+                }
+            }
+        }
+        try await withTemporaryDirectory { dir in
+            let ledger = try await Ledger.open(at: dir.path, configuration: LogConfiguration(createIfMissing: true), expiryInterval: nil)
+            for index in 1...25 {
+                let type = index == 23 ? "poison.pill" : "fine.event"
+                _ = try await ledger.log.append(to: "misc-1", events: [ProposedEvent(type: type, payload: Array("{}".utf8))])
+            }
+            let views = try ViewStore.open(dataDirectory: dir.path, projections: [Counting()])
+            let worker = try ProjectionWorker(projection: Counting(), log: ledger.log, views: views)
+            await #expect(throws: ProjectionError.self) { try await worker.catchUp(batchEventsMax: 10) }
+            #expect(worker.status.failure?.contains("position 23") == true, "\(worker.status)")
+            #expect(worker.status.checkpoint == 20, "batches 1–10 and 11–20 applied, 21–25 not")
+            let together = try ProjectionWorker(projection: Counting(), log: ledger.log, views: views)
+            await #expect(throws: ProjectionError.self) { try await ProjectionWorker.catchUp([together], batchEventsMax: 10) }
+            #expect(together.status.checkpoint == 20)
+            views.close()
+            await ledger.close()
+        }
+    }
+}
+
 /// A real process applying the balances projection is killed with SIGKILL at random
 /// moments; each restart resumes from its checkpoint, and the end result equals the write
 /// model: nothing counted twice, nothing missed.

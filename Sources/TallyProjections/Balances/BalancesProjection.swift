@@ -13,21 +13,48 @@ public struct BalancesProjection: Projection {
     public let name = "balances"
     public let version: UInt32 = 1
     public let databases = ["balances.accounts", "balances.statements", "balances.pending"]
+    public typealias Prepared = [Decoded]
 
     public init() {}
 
+    /// A payment event decoded ahead of its transaction (``prepare(_:)``).
+    public struct Decoded: Sendable {
+        public let position: UInt64
+        public let recordedAtNanoseconds: UInt64
+        public let event: PaymentEvent
+    }
+
+    /// Decodes the payment events of a batch (the runtime does it for the next batch while
+    /// the current one is applied).
+    public func prepare(_ events: [RecordedEvent]) throws -> [Decoded] {
+        var decoded: [Decoded] = []
+        decoded.reserveCapacity(events.count)
+        for event in events where PaymentEvent.isPaymentStream(event.streamID) {
+            do {
+                decoded.append(
+                    Decoded(
+                        position: event.position, recordedAtNanoseconds: event.recordedAtNanoseconds,
+                        event: try PaymentEvent(type: event.type, payload: event.payload)))
+            } catch {
+                throw ProjectionError(position: event.position, message: "\(event.type) does not decode: \(error)")
+            }
+        }
+        return decoded
+    }
+
+    /// Decodes and applies `events` in one go.
     public func apply(_ events: [RecordedEvent], in store: ProjectionStore) throws {
+        try self.apply(try self.prepare(events), in: store)
+    }
+
+    public func apply(_ batch: [Decoded], in store: ProjectionStore) throws {
         let accounts = store.database("balances.accounts")
         let statements = store.database("balances.statements")
         let pending = store.database("balances.pending")
         // Accounts touched by the batch are read once and written once, at the end.
         var cache = Cache(store: store, accounts: accounts)
-        for event in events where PaymentEvent.isPaymentStream(event.streamID) {
-            let decoded: PaymentEvent
-            do { decoded = try PaymentEvent(type: event.type, payload: event.payload) } catch {
-                throw ProjectionError(position: event.position, message: "\(event.type) does not decode: \(error)")
-            }
-            switch decoded {
+        for event in batch {
+            switch event.event {
             case .accountOpened(let account):
                 cache.open(account.id, currency: account.currency.rawValue)
             case .accountClosed:
@@ -73,14 +100,14 @@ public struct BalancesProjection: Projection {
             }
         }
 
-        mutating func update(_ id: DomainID, _ event: RecordedEvent, _ change: (inout AccountBalance) -> Void) throws -> AccountBalance {
+        mutating func update(_ id: DomainID, _ event: Decoded, _ change: (inout AccountBalance) -> Void) throws -> AccountBalance {
             let index = try self.index(id, event)
             change(&self.entries[index].balance)
             return self.entries[index].balance
         }
 
         /// The entry of `id` in `entries`, read from the view on first use.
-        mutating func index(_ id: DomainID, _ event: RecordedEvent) throws -> Int {
+        mutating func index(_ id: DomainID, _ event: Decoded) throws -> Int {
             if let index = self.indexes[id.rawValue] { return index }
             guard let bytes = try self.store.get(self.accounts, key: Array(id.rawValue.utf8)), let stored = AccountBalance(bytes) else {
                 throw ProjectionError(position: event.position, message: "account \(id) is unknown to the balances projection")
@@ -114,7 +141,7 @@ public struct BalancesProjection: Projection {
     }
 
     private func post(
-        _ transfer: DomainID, debit: DomainID, credit: DomainID, amount: UInt64, _ event: RecordedEvent, _ cache: inout Cache
+        _ transfer: DomainID, debit: DomainID, credit: DomainID, amount: UInt64, _ event: Decoded, _ cache: inout Cache
     ) throws {
         for (account, isDebit) in [(debit, true), (credit, false)] {
             let index = try cache.index(account, event)
@@ -128,7 +155,7 @@ public struct BalancesProjection: Projection {
     }
 
     private func release(
-        _ id: DomainID, _ event: RecordedEvent, _ store: ProjectionStore, _ cache: inout Cache, _ pending: Database
+        _ id: DomainID, _ event: Decoded, _ store: ProjectionStore, _ cache: inout Cache, _ pending: Database
     ) throws -> (debit: DomainID, credit: DomainID) {
         let key = Array(id.rawValue.utf8)
         guard let value = try store.get(pending, key: key), value.count > 10 else {
