@@ -79,9 +79,13 @@ struct DemoCommand: AsyncParsableCommand {
                 print("""
 
                     look around:
-                      tally accounts show --data \(data) --id wallet-agent-007     tally statement --data \(data) --account treasury
-                      tally deployments --data \(data) --history                    tally health --data \(data) --incidents
-                      tally audit query --data \(data) --type transfer.reversed     tally read --data \(data) --from-position 1 --limit 20
+                      tally accounts show --data \(data) --id wallet-agent-007
+                      tally statement --data \(data) --account treasury
+                      tally deployments --data \(data) --history
+                      tally health --data \(data) --incidents
+                      tally audit query --data \(data) --type transfer.reversed
+                      tally read --data \(data) --from-position 1 --limit 20
+                      tally serve --data \(data)      the HTTP API on 127.0.0.1:8080
                     """)
             } catch {
                 await ledger.close()
