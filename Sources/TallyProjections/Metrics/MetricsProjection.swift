@@ -14,54 +14,74 @@ public struct MetricsProjection: Projection {
     public let name = "metrics"
     public let version: UInt32 = 1
     public let databases = ["metrics.counters"]
+    public typealias Prepared = Counted
 
 
     public init() {}
 
-    public func apply(_ events: [RecordedEvent], in store: ProjectionStore) throws {
+    /// A batch counted ahead: everything but the deployment outcomes, whose labels come
+    /// from the view (where the deployment started).
+    public struct Counted: Sendable {
         var increments: [MetricSeries: UInt64] = [:]
-        func add(_ name: String, _ labels: [(String, String)] = [], _ value: UInt64 = 1) {
-            increments[MetricSeries(name: name, labels: labels), default: 0] &+= value
+        /// Deployment events, in log order.
+        var deployments: [OperationsEvent] = []
+
+        mutating func add(_ name: String, _ labels: [(String, String)] = [], _ value: UInt64 = 1) {
+            self.increments[MetricSeries(name: name, labels: labels), default: 0] &+= value
         }
+    }
+
+    /// Decodes and counts a batch off the views writer (``Projection/prepare(_:)``).
+    public func prepare(_ events: [RecordedEvent]) throws -> Counted {
+        var counted = Counted()
         for event in events {
-            add("tally_events_total", [("type", event.type)])
+            counted.add("tally_events_total", [("type", event.type)])
             if PaymentEvent.isPaymentStream(event.streamID), let decoded = try? PaymentEvent(type: event.type, payload: event.payload) {
                 switch decoded {
                 case .transferCreated(let transfer) where transfer.kind != .pending:
-                    add("tally_transfers_total", [("currency", transfer.currency.rawValue), ("kind", transfer.kind.rawValue)])
-                    add("tally_transfer_volume_total", [("currency", transfer.currency.rawValue)], transfer.amount)
+                    counted.add("tally_transfers_total", [("currency", transfer.currency.rawValue), ("kind", transfer.kind.rawValue)])
+                    counted.add("tally_transfer_volume_total", [("currency", transfer.currency.rawValue)], transfer.amount)
                 case .transferCommitted(_, let amount):
-                    add("tally_pending_commits_total")
-                    add("tally_pending_committed_volume_total", [], amount)
+                    counted.add("tally_pending_commits_total")
+                    counted.add("tally_pending_committed_volume_total", [], amount)
                 case .accountOpened(let account):
-                    add("tally_accounts_opened_total", [("currency", account.currency.rawValue)])
+                    counted.add("tally_accounts_opened_total", [("currency", account.currency.rawValue)])
                 default:
                     break
                 }
             } else if event.streamID.hasPrefix("deployment-"), let decoded = try? OperationsEvent(type: event.type, payload: event.payload) {
-                switch decoded {
-                case .deploymentStarted(let deployment):
-                    // Remember where the deployment runs, for the outcome's labels.
-                    try store.put(
-                        store.database("metrics.counters"), key: Array("deployment\u{1F}\(deployment.id)".utf8),
-                        value: Array("\(deployment.service)\u{1F}\(deployment.environment)".utf8))
-                    add("tally_deployments_total", [("service", deployment.service.rawValue), ("environment", deployment.environment.rawValue), ("outcome", "started")])
-                case .deploymentSucceeded(let id, let duration):
-                    let (service, environment) = try self.placement(id, store)
-                    add("tally_deployments_total", [("service", service), ("environment", environment), ("outcome", "succeeded")])
-                    _ = duration  // the duration histogram is built from the deployments projection
-                case .deploymentFailed(let id, _):
-                    let (service, environment) = try self.placement(id, store)
-                    add("tally_deployments_total", [("service", service), ("environment", environment), ("outcome", "failed")])
-                case .deploymentRolledBack(let id, _, _):
-                    let (service, environment) = try self.placement(id, store)
-                    add("tally_deployments_total", [("service", service), ("environment", environment), ("outcome", "rolled_back")])
-                    add("tally_rollbacks_total", [("service", service)])
-                default:
-                    break
-                }
+                counted.deployments.append(decoded)
             }
         }
+        return counted
+    }
+
+    public func apply(_ batch: Counted, in store: ProjectionStore) throws {
+        var counted = batch
+        for decoded in batch.deployments {
+            switch decoded {
+            case .deploymentStarted(let deployment):
+                // Remember where the deployment runs, for the outcome's labels.
+                try store.put(
+                    store.database("metrics.counters"), key: Array("deployment\u{1F}\(deployment.id)".utf8),
+                    value: Array("\(deployment.service)\u{1F}\(deployment.environment)".utf8))
+                counted.add("tally_deployments_total", [("service", deployment.service.rawValue), ("environment", deployment.environment.rawValue), ("outcome", "started")])
+            case .deploymentSucceeded(let id, _):
+                // The duration histogram is built from the deployments projection.
+                let (service, environment) = try self.placement(id, store)
+                counted.add("tally_deployments_total", [("service", service), ("environment", environment), ("outcome", "succeeded")])
+            case .deploymentFailed(let id, _):
+                let (service, environment) = try self.placement(id, store)
+                counted.add("tally_deployments_total", [("service", service), ("environment", environment), ("outcome", "failed")])
+            case .deploymentRolledBack(let id, _, _):
+                let (service, environment) = try self.placement(id, store)
+                counted.add("tally_deployments_total", [("service", service), ("environment", environment), ("outcome", "rolled_back")])
+                counted.add("tally_rollbacks_total", [("service", service)])
+            default:
+                break
+            }
+        }
+        let increments = counted.increments
         let counters = store.database("metrics.counters")
         for (series, increment) in increments.sorted(by: { $0.key.key.lexicographicallyPrecedes($1.key.key) }) {
             let current = try store.get(counters, key: series.key).map { bytes in
