@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "TallyLMDB", targets: ["TallyLMDB"]),
         .library(name: "TallyChecksum", targets: ["TallyChecksum"]),
         .executable(name: "tally", targets: ["TallyCLI"]),
+        .executable(name: "tally-fuzz", targets: ["TallyFuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -82,6 +83,10 @@ let package = Package(
         // A child process for the crash tests: appends from many tasks and reports every
         // acknowledged event on stdout. Lives in Sources/ because tests launch it as a process.
         .executableTarget(name: "TallyCrashChild", dependencies: ["Tally", "TallyLMDB"], swiftSettings: swiftSettings),
+        // The fuzz targets (issue 9). The plain build replays files (the regression run over
+        // fixtures/fuzz); scripts/fuzz.sh builds it with -sanitize=fuzzer,address -D FUZZING,
+        // where libFuzzer supplies main.
+        .executableTarget(name: "TallyFuzz", dependencies: ["Tally", "TallyDomain", "TallyLog", "TallyServer"], swiftSettings: swiftSettings),
         .target(name: "TallyTesting", dependencies: ["Tally"], swiftSettings: swiftSettings),
         .testTarget(name: "TallyLMDBTests", dependencies: ["TallyLMDB", "TallyTesting"], swiftSettings: swiftSettings),
         .testTarget(name: "TallyChecksumTests", dependencies: ["TallyChecksum"], swiftSettings: swiftSettings),

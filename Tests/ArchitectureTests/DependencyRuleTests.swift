@@ -23,6 +23,7 @@ import Testing
         "TallyCLI": ["Tally", "TallyDomain", "TallyServer", "ArgumentParser", "Logging"],
         "TallyCrashChild": ["Tally", "TallyLMDB"],
         "TallyTesting": ["Tally"],
+        "TallyFuzz": ["Tally", "TallyDomain", "TallyLog", "TallyServer"],
     ]
 
     static var sourcesURL: URL {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import TallyChecksum
 
 /// `manifest.json` of a backup directory: what the backup holds and how to check it.
@@ -92,6 +92,12 @@ public struct BackupManifest: Sendable, Equatable, Codable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw RecoveryError(.backupNotFound, "\(directory) is not a backup: it has no \(Self.fileName)", file: path)
         }
+        return try Self.decode(data, path: path)
+    }
+
+    /// Decodes the bytes of a backup manifest read from `path` (named in errors): throws
+    /// ``RecoveryError`` `manifest_mismatch` when they are not JSON of this format, version 1.
+    public static func decode(_ data: Data, path: String) throws -> BackupManifest {
         do {
             let manifest = try JSONDecoder().decode(BackupManifest.self, from: data)
             guard manifest.format == "tally.backup", manifest.formatVersion == 1 else {

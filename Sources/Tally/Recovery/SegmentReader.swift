@@ -120,10 +120,16 @@ final class SegmentReader {
     }
 
     private func check(seal bytes: [UInt8]) throws -> [UInt8] {
+        // The length first: a short frame (a damaged file) must be refused, not read past.
+        guard bytes.count == 48 else {
+            throw RecoveryError(
+                .corruption, "\(self.path): the seal frame at byte \(self.fileOffset - UInt64(bytes.count)) has \(bytes.count) bytes, not 48",
+                file: self.path, position: self.head.position)
+        }
         let first = bytes.loadLE(UInt64.self, at: 0)
         let last = bytes.loadLE(UInt64.self, at: 8)
         let stored = Array(bytes[16..<48])
-        guard bytes.count == 48, let chain = self.seal.take(), first == self.commitFirst, last == self.head.position else {
+        guard let chain = self.seal.take(), first == self.commitFirst, last == self.head.position else {
             throw RecoveryError(
                 .corruption, "\(self.path): a seal frame at byte \(self.fileOffset - UInt64(bytes.count)) does not close the records before it",
                 file: self.path, position: self.head.position)

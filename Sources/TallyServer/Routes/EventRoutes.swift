@@ -12,19 +12,12 @@ extension APIRoutes {
             let stream = try context.parameter("stream")
             let (body, source) = try await api.bodyObject(request)
             try body.allowOnly(["expected_version", "events"])
-            let append = try api.streamAppend(stream: stream, body, source: source, context: context)
+            let append = try TallyAPI.streamAppend(stream: stream, body, source: source, base: api.metadata(context))
             return try await api.respond(to: api.ledger.log.append([append]))
         }
         self.add(.post, "/v1/events", .write) { request, context in
             let (body, source) = try await api.bodyObject(request)
-            try body.allowOnly(["appends"])
-            let items = try body.requiredArray("appends")
-            guard !items.isEmpty else { throw APIProblem.malformed("$.appends must hold at least one append", at: "$.appends") }
-            let appends = try items.enumerated().map { index, item in
-                let object = try JSONObject(item, path: "$.appends[\(index)]")
-                try object.allowOnly(["stream", "expected_version", "events"])
-                return try api.streamAppend(stream: object.requiredString("stream"), object, source: source, context: context)
-            }
+            let appends = try TallyAPI.appends(body, source: source, base: api.metadata(context))
             return try await api.respond(to: api.ledger.log.append(appends))
         }
         self.add(.get, "/v1/streams/{stream}/events", .read) { request, context in
@@ -84,8 +77,21 @@ extension APIRoutes {
 }
 
 extension TallyAPI {
-    /// A stream append from `{"expected_version": …, "events": [{"id", "type", "payload", "metadata"}]}`.
-    func streamAppend(stream: String, _ body: JSONObject, source: [UInt8], context: TallyRequestContext) throws -> StreamAppend {
+    /// The appends of a `POST /v1/events` body: `{"appends": [{"stream", "expected_version", "events"}]}`.
+    static func appends(_ body: JSONObject, source: [UInt8], base: EventMetadata) throws -> [StreamAppend] {
+        try body.allowOnly(["appends"])
+        let items = try body.requiredArray("appends")
+        guard !items.isEmpty else { throw APIProblem.malformed("$.appends must hold at least one append", at: "$.appends") }
+        return try items.enumerated().map { index, item in
+            let object = try JSONObject(item, path: "$.appends[\(index)]")
+            try object.allowOnly(["stream", "expected_version", "events"])
+            return try Self.streamAppend(stream: object.requiredString("stream"), object, source: source, base: base)
+        }
+    }
+
+    /// A stream append from `{"expected_version": …, "events": [{"id", "type", "payload", "metadata"}]}`;
+    /// `base` is the caller's metadata (``metadata(_:)``), `source` the bytes `body` was parsed from.
+    static func streamAppend(stream: String, _ body: JSONObject, source: [UInt8], base: EventMetadata) throws -> StreamAppend {
         var expected = ExpectedVersion.any
         if let value = body.value("expected_version") {
             let text: String
@@ -102,7 +108,6 @@ extension TallyAPI {
         }
         let items = try body.requiredArray("events")
         guard !items.isEmpty else { throw APIProblem.malformed("\(body.pointer("events")) must hold at least one event", at: body.pointer("events")) }
-        let base = self.metadata(context)
         let events = try items.enumerated().map { index, item -> ProposedEvent in
             let object = try JSONObject(item, path: "\(body.pointer("events"))[\(index)]")
             try object.allowOnly(["id", "type", "payload", "metadata"])

@@ -116,15 +116,7 @@ extension APIRoutes {
         }
         self.add(.post, "/v1/transfers", .write) { request, context in
             let (body, _) = try await api.bodyObject(request)
-            try body.allowOnly(["linked", "transfers"])
-            let items = try body.requiredArray("transfers")
-            guard !items.isEmpty, items.count <= 10_000 else {
-                throw APIProblem.malformed("$.transfers must hold 1 to 10000 transfers, not \(items.count)", at: "$.transfers")
-            }
-            let commands = try items.enumerated().map { index, item in
-                PaymentCommand.transfer(try api.transferRequest(JSONObject(item, path: "$.transfers[\(index)]")))
-            }
-            let linked = try body.bool("linked") ?? false
+            let (commands, linked) = try TallyAPI.transferBatch(body)
             let outcomes = try await api.ledger.execute(commands, linked: linked, metadata: api.metadata(context))
             return api.json { out in
                 out.objectStart()
@@ -168,9 +160,22 @@ extension APIRoutes {
 }
 
 extension TallyAPI {
+    /// The transfers of a `POST /v1/transfers` body: `{"linked": bool, "transfers": [1 to 10000]}`.
+    static func transferBatch(_ body: JSONObject) throws -> (commands: [PaymentCommand], linked: Bool) {
+        try body.allowOnly(["linked", "transfers"])
+        let items = try body.requiredArray("transfers")
+        guard !items.isEmpty, items.count <= 10_000 else {
+            throw APIProblem.malformed("$.transfers must hold 1 to 10000 transfers, not \(items.count)", at: "$.transfers")
+        }
+        let commands = try items.enumerated().map { index, item in
+            PaymentCommand.transfer(try Self.transferRequest(JSONObject(item, path: "$.transfers[\(index)]")))
+        }
+        return (commands, try body.bool("linked") ?? false)
+    }
+
     /// A transfer from `{"id", "debit_account", "credit_account", "amount", "currency", "memo",
     /// "external_reference", "timeout_ms"}`.
-    func transferRequest(_ object: JSONObject) throws -> TransferRequest {
+    static func transferRequest(_ object: JSONObject) throws -> TransferRequest {
         try object.allowOnly(["id", "debit_account", "credit_account", "amount", "currency", "memo", "external_reference", "timeout_ms"])
         var timeout: UInt64?
         if let milliseconds = try object.uint64("timeout_ms") {

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The test suite under AddressSanitizer or ThreadSanitizer (issue 9), each in its own build
+# directory (.build/address, .build/thread), so the plain build stays as it is.
+#
+#   scripts/sanitize.sh address            the storage-core tests under ASan (CI runs this)
+#   scripts/sanitize.sh thread             the storage-core tests under TSan (CI runs this)
+#   scripts/sanitize.sh address --all      the whole suite under ASan
+#   scripts/sanitize.sh thread --filter GroupCommit     any `swift test` arguments
+#   scripts/sanitize.sh address --build-only
+#
+# The storage-core tests are TallyLMDBTests, TallyLogTests and TallyChecksumTests: the
+# wrapper, the group commit from many tasks, the indexer, recovery and verify. The address
+# build also records coverage for libFuzzer and links its driver, so scripts/fuzz.sh
+# fuzzes with the same binaries. Any report fails the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sanitizer=${1:-}
+case "$sanitizer" in
+    address | thread) shift ;;
+    *) echo "usage: scripts/sanitize.sh address|thread [--all | --build-only | swift test arguments]" >&2; exit 2 ;;
+esac
+arguments=(--filter 'TallyLMDBTests|TallyLogTests|TallyChecksumTests')
+build_only=0
+case "${1:-}" in
+    --all) arguments=(); shift ;;
+    --build-only) build_only=1; shift ;;
+    "") ;;
+    *) arguments=("$@") ;;
+esac
+
+flags=(--build-path ".build/$sanitizer" --sanitize="$sanitizer")
+if [ "$sanitizer" = address ]; then
+    # libFuzzer without its main (tally-fuzz has its own), whole, with the C++ runtime it
+    # needs; the driver is exported so tally-fuzz finds it with dlsym.
+    resource=$(swiftc -print-target-info | python3 -c 'import json, sys; print(json.load(sys.stdin)["paths"]["runtimeResourcePath"])')
+    fuzzer=$(ls "$resource"/../clang/*/lib/linux/libclang_rt.fuzzer_no_main-x86_64.a 2>/dev/null | head -1)
+    [ -n "$fuzzer" ] || { echo "sanitize.sh: libclang_rt.fuzzer_no_main is not in this toolchain ($resource/../clang)" >&2; exit 1; }
+    flags+=(-Xswiftc -sanitize-coverage=edge,trace-cmp,inline-8bit-counters,pc-table
+        -Xlinker --whole-archive -Xlinker "$fuzzer" -Xlinker --no-whole-archive
+        -Xlinker --export-dynamic-symbol=LLVMFuzzerRunDriver -Xlinker -lstdc++)
+fi
+
+quiet='^\[|unhandled; explicitly declare|Cannot export local symbol|CMakeLists.txt|^warning: .swift-distributed-tracing'
+set +e
+swift build --build-tests "${flags[@]}" 2>&1 | grep -Ev "$quiet"
+status=${PIPESTATUS[0]}
+set -e
+[ "$status" = 0 ] || { echo "sanitize.sh: the $sanitizer build failed (see above)" >&2; exit 1; }
+[ "$build_only" = 1 ] && exit 0
+
+# A report ends the process with an error; the Swift runtime's backtracer is off (it reads
+# other threads' stacks, which the sanitizers report themselves); leaks in the toolchain's
+# libraries are suppressed by name (scripts/lsan.supp).
+export SWIFT_BACKTRACE=enable=no
+export LSAN_OPTIONS=suppressions=$PWD/scripts/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}
+export TSAN_OPTIONS=halt_on_error=1${TSAN_OPTIONS:+:$TSAN_OPTIONS}
+swift test --skip-build "${flags[@]}" "${arguments[@]}"
