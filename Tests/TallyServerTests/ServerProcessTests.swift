@@ -38,8 +38,8 @@ import Testing
                 server.process.terminate()
             }
             server.process.waitUntilExit()
-            #expect(server.process.terminationReason == .exit)
-            #expect(server.process.terminationStatus == 0)
+            #expect(server.process.terminationReason == .exit, "\(server.standardError)")
+            #expect(server.process.terminationStatus == 0, "\(server.standardError)")
             #expect(acknowledged.count > 50)
             try await ServerProcess.expectDurable(acknowledged, data: data)
         }
@@ -74,6 +74,11 @@ import Testing
 struct ServerProcess {
     let process: Process
     let port: Int
+    /// Where the server's standard error goes (warnings, and any sanitizer report).
+    let standardErrorPath: String
+
+    /// The server's standard error so far, for a failure message.
+    var standardError: String { (try? String(contentsOfFile: self.standardErrorPath, encoding: .utf8)) ?? "" }
 
     static func createKey(data: String, role: String, in directory: String) throws -> String {
         let file = directory + "/\(role).key"
@@ -89,7 +94,11 @@ struct ServerProcess {
         process.arguments = ["serve", "--data", data, "--listen", "127.0.0.1:0", "--rate-limit", "0", "--log-level", "warning", "--map-size", "1"]
         let out = Pipe()
         process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
+        let standardErrorPath = data + ".server-stderr.txt"
+        guard FileManager.default.createFile(atPath: standardErrorPath, contents: nil),
+            let standardError = FileHandle(forWritingAtPath: standardErrorPath)
+        else { throw ServerProcessError(message: "cannot create \(standardErrorPath)") }
+        process.standardError = standardError
         try process.run()
         var text = ""
         let deadline = Date().addingTimeInterval(30)
@@ -98,7 +107,7 @@ struct ServerProcess {
             if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("tally listening on http://") }),
                 let port = line.split(separator: ":").last.flatMap({ Int($0) })
             {
-                return ServerProcess(process: process, port: port)
+                return ServerProcess(process: process, port: port, standardErrorPath: standardErrorPath)
             }
         }
         process.terminate()
