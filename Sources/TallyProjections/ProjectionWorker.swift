@@ -44,6 +44,11 @@ public final class ProjectionWorker: Service, Sendable {
         self.views = views
         self.logger = logger
         let meta = try views.meta(of: projection.name)
+        // Views never lead the log; one that does means the log lost acknowledged commits.
+        let applied = max(meta.position, meta.shadowVersion == nil ? 0 : meta.shadowPosition)
+        if applied > log.headPosition {
+            throw ViewStore.aheadError(projection: projection.name, applied: applied, head: log.headPosition)
+        }
         self.state.withLock {
             if meta.version == projection.version {
                 $0.checkpoint = meta.position

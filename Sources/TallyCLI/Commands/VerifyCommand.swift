@@ -7,6 +7,9 @@ struct VerifyCommand: AsyncParsableCommand {
         commandName: "verify",
         abstract: "Check every record checksum, the chain, the seals and the indexes; name the first bad position.",
         discussion: """
+            Also checks that no projection in <data>/views is ahead of the log (the views
+            never lead the log: if one does, the log lost commits it had acknowledged).
+
             Exit status: 0 clean, 1 corruption found, 2 usage or I/O error. The scan runs
             in a child process: LMDB has no page checksums, and a damaged page can crash
             its reader; a crashed child is reported as corruption. Works while another
@@ -59,6 +62,11 @@ struct VerifyCommand: AsyncParsableCommand {
                 let ledger = try await Ledger.open(at: self.options.data, configuration: self.options.configuration(readOnly: true))
                 do {
                     report = try ledger.log.verify()
+                    // A clean log can still have lost its last commits whole; the views,
+                    // which never lead the log, tell.
+                    if report.isClean, let lost = try ViewStore.checkNotAhead(dataDirectory: self.options.data, logHead: report.headPosition) {
+                        throw lost
+                    }
                 } catch {
                     await ledger.close()
                     throw error

@@ -101,9 +101,9 @@ extension Committer {
             do {
                 try txn.commit()
             } catch {
-                let full = error.code == .noSpace ? " (the disk is full: free space on it, then reopen the ledger)" : ""
-                self.poison(LogError(.storage, "commit of positions \(firstPosition)... failed\(full): \(error)", cause: error))
-                failAll(Self.unhealthy(LogError(.storage, "\(error)", cause: error)))
+                let failure = self.commitFailure("commit of positions \(firstPosition)...", error)
+                self.poison(failure)
+                failAll(Self.unhealthy(failure))
                 return
             }
         } catch {

@@ -171,6 +171,22 @@ final class Committer: Sendable {
             cause: cause)
     }
 
+    /// The error for a failed `mdb_txn_commit` of `what`, saying so when the disk is full.
+    /// LMDB reports a page write cut short by a full disk as `EIO`, not `ENOSPC`, so the
+    /// filesystem's free space is asked too.
+    func commitFailure(_ what: String, _ error: LMDBError) -> LogError {
+        let full = error.code == .noSpace || Self.diskIsFull(at: self.environment.path)
+        let advice = full ? " (the disk is full: free space on it, then reopen the ledger)" : ""
+        return LogError(.storage, "\(what) failed\(advice): \(error)", cause: error)
+    }
+
+    /// Whether the filesystem holding `path` has less than 1 MiB left for unprivileged writers.
+    static func diskIsFull(at path: String) -> Bool {
+        var stats = statvfs()
+        guard statvfs(path, &stats) == 0 else { return false }
+        return UInt64(stats.f_bavail) * UInt64(stats.f_frsize) < 1 << 20
+    }
+
     /// Marks the log failed: every later append is refused until reopen.
     func poison(_ error: LogError) {
         self.failure.withLock { if $0 == nil { $0 = error } }

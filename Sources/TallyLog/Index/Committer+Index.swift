@@ -73,7 +73,7 @@ extension Committer {
             }
         } catch let error as LMDBError where error.function == "mdb_txn_commit" {
             // A failed commit may mean a failed fsync: stop writes as for any failed commit.
-            self.poison(LogError(.storage, "index checkpoint commit failed: \(error)", cause: error))
+            self.poison(self.commitFailure("index checkpoint commit", error))
             return
         } catch {
             self.logger.warning(
@@ -113,7 +113,7 @@ extension Committer {
                     try self.mergeRuns(newest.map(\.id), into: merged.id, txn: &txn)
                 }
             } catch let error as LMDBError where error.function == "mdb_txn_commit" {
-                self.poison(LogError(.storage, "index merge commit failed: \(error)", cause: error))
+                self.poison(self.commitFailure("index merge commit", error))
                 return
             } catch {
                 self.logger.warning("index merge failed; the runs stay as they are", metadata: ["tally.error": "\(error)"])

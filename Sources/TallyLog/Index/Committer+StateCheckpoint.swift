@@ -58,7 +58,7 @@ extension Committer {
                 }
             }
         } catch let error as LMDBError where error.function == "mdb_txn_commit" {
-            self.poison(LogError(.storage, "state checkpoint commit failed: \(error)", cause: error))
+            self.poison(self.commitFailure("state checkpoint commit", error))
         } catch {
             self.logger.warning(
                 "state checkpoint failed; the next open replays more of the log",
