@@ -22,10 +22,17 @@ extension Committer {
         var outcomes = [Result<AppendResult, LogError>?](repeating: nil, count: batch.count)
         var finishers = [(@Sendable (LogError?) -> Void)?](repeating: nil, count: batch.count)
         var overlay = BatchOverlay(nextPosition: self.state.nextPosition, lastChecksum: self.state.lastChecksum)
+        // The batch's tables are reused from batch to batch: no growing from empty each time.
         swap(&overlay.ids, &self.state.scratchBatchIDs)
+        swap(&overlay.heads, &self.state.scratchBatchHeads)
+        swap(&overlay.written, &self.state.scratchWritten)
         defer {
             overlay.ids.removeAll()
+            overlay.heads.removeAll(keepingCapacity: true)
+            overlay.written.removeAll(keepingCapacity: true)
             swap(&overlay.ids, &self.state.scratchBatchIDs)
+            swap(&overlay.heads, &self.state.scratchBatchHeads)
+            swap(&overlay.written, &self.state.scratchWritten)
         }
         let firstPosition = overlay.nextPosition
         var seal = SealChain(previous: self.state.lastSeal, first: firstPosition)

@@ -21,6 +21,8 @@ final class WriterState: @unchecked Sendable {
     /// Reused between batches so the commit path does not allocate per batch.
     var scratchBatchIDs = EventIDTable(minimumCapacity: 4_096)
     var scratchRequestIDs = EventIDTable(minimumCapacity: 4_096)
+    var scratchBatchHeads: [String: UInt64] = [:]
+    var scratchWritten: [TailIndex.Entry] = []
 
     init(nextPosition: UInt64, lastChecksum: UInt64, lastSeal: SealChain.Seal, lastRecordedAt: UInt64) {
         self.nextPosition = nextPosition

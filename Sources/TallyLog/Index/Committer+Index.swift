@@ -17,6 +17,7 @@ extension Committer {
         // Stream keys in key order: group the chunk's runs by stream (versions ascend within
         // a stream), then order the streams by their bytes.
         var runs: [String: [(version: UInt64, position: UInt64)]] = [:]
+        runs.reserveCapacity(chunk.count)
         var runStart = chunk.startIndex
         for index in chunk.indices.dropFirst() + [chunk.endIndex]
         where index == chunk.endIndex || chunk[index].streamID != chunk[index - 1].streamID {

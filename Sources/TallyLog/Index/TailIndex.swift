@@ -53,11 +53,11 @@ struct TailIndex: Sendable {
         assert(self.entries.last.map { $0.position + 1 == first.position } ?? true, "tail positions must be contiguous")
         self.entries.append(contentsOf: run)
         for entry in run { self.ids.insert(entry.key, position: entry.position) }
-        // Mutate in place: copying the Stream out and back would copy its positions array
-        // on every add (copy-on-write with two owners).
-        if let lastVersion = self.streams[first.streamID]?.lastVersion {
-            precondition(lastVersion + 1 == first.version, "stream \(first.streamID) version gap in tail")
-            self.streams[first.streamID]?.positions.append(contentsOf: run.lazy.map(\.position))
+        // One hash of the stream id, and the positions mutated in place through the values
+        // view (copying the Stream out and back would copy its array on every add).
+        if let index = self.streams.index(forKey: first.streamID) {
+            precondition(self.streams.values[index].lastVersion + 1 == first.version, "stream \(first.streamID) version gap in tail")
+            self.streams.values[index].positions.append(contentsOf: run.lazy.map(\.position))
         } else {
             self.streams[first.streamID] = Stream(firstVersion: first.version, positions: run.map(\.position))
         }
@@ -67,6 +67,7 @@ struct TailIndex: Sendable {
     mutating func dropOldest(_ count: Int, newCheckpoint: UInt64) {
         precondition(count <= self.count, "dropping more entries than the tail holds")
         var droppedPerStream: [String: Int] = [:]
+        droppedPerStream.reserveCapacity(min(count, self.streams.count))
         var runStream: String?
         var runLength = 0
         for entry in self.entries[self.start..<(self.start + count)] {
@@ -81,14 +82,16 @@ struct TailIndex: Sendable {
         }
         if let runStream { droppedPerStream[runStream, default: 0] += runLength }
         for (streamID, dropped) in droppedPerStream {
-            guard var stream = self.streams.removeValue(forKey: streamID) else {
+            guard let index = self.streams.index(forKey: streamID) else {
                 preconditionFailure("tail stream \(streamID) missing")
             }
-            precondition(dropped <= stream.positions.count, "tail stream order broken")
-            if dropped < stream.positions.count {
-                stream.positions.removeFirst(dropped)
-                stream.firstVersion += UInt64(dropped)
-                self.streams[streamID] = stream
+            let held = self.streams.values[index].positions.count
+            precondition(dropped <= held, "tail stream order broken")
+            if dropped < held {
+                self.streams.values[index].positions.removeFirst(dropped)
+                self.streams.values[index].firstVersion += UInt64(dropped)
+            } else {
+                self.streams.remove(at: index)
             }
         }
         self.start += count
