@@ -67,6 +67,14 @@ for index, body in enumerate(re.findall(r"-d '(.*?)'", text, re.S)):
 put("request", "appends.json", json.dumps({"appends": [{"stream": "agent-1", "expected_version": "no_stream",
     "events": [{"id": "1b4e28ba-2fa1-11d2-883f-0016d3cca427", "type": "note.added", "payload": {"a": [1, "\u00e9"]},
                 "metadata": {"correlation_id": "c", "x": "y"}}]}]}).encode())
+# The command routes' bodies that the curl examples do not show.
+for name, body in [("commit", {"amount": "250"}), ("reverse", {"reversal_id": "rev-1", "amount": "100", "memo": "refund"}),
+                   ("succeed", {"duration_ms": 84000}), ("fail", {"reason": "health checks failed"}),
+                   ("rollback", {"to_version": "42", "reason": "error rate"}), ("scale", {"environment": "prod", "from": 3, "to": 5}),
+                   ("config", {"environment": "prod", "key": "pool_size", "old_value": "10", "new_digest": "ab" * 32}),
+                   ("migration", {"migration": "0042-add-index"}),
+                   ("health", {"component": "db", "status": "healthy", "latency_ms": 3, "detail": "ok \u00e9"})]:
+    put("request", "body-" + name + ".json", json.dumps(body, ensure_ascii=False).encode())
 put("request", "deep.json", b"[" * 40 + b"]" * 40)
 put("request", "escapes.json", b'{"events":[{"type":"t","payload":"\\ud83d\\ude00\\n\\u0000"}],"expected_version":7}')
 PY

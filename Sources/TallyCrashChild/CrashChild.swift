@@ -11,7 +11,8 @@ import TallyLMDB
 ///
 /// With `transfers`, the tasks post transfers instead (see ``transfers(_:tasks:accounts:)``);
 /// with `hold-reader`, it holds a read transaction on the LMDB environment DATA_DIR until
-/// killed (the stale-reader test); with `project`, it brings the balances projection up to the head of an existing log, in
+/// killed (the stale-reader test); with `hold-writer`, the ledger's writer lock and an open
+/// LMDB write transaction (the killed-writer test); with `project`, it brings the balances projection up to the head of an existing log, in
 /// small batches, printing `AT <checkpoint>` after each (the kill test for projections).
 @main
 enum CrashChild {
@@ -29,6 +30,18 @@ enum CrashChild {
             try environment.read { _ in
                 FileHandle.standardOutput.write(Data("READING\n".utf8))
                 sleep(600)
+            }
+            return
+        }
+        if arguments.count > 4 && arguments[4] == "hold-writer" {
+            // Holds the data-directory lock and LMDB's write lock, an append written but not
+            // committed, until killed.
+            let ledger = try await Ledger.open(at: arguments[1], configuration: LogConfiguration(createIfMissing: true))
+            _ = try await ledger.log.withinCommit { append in
+                let written = append([StreamAppend(streamID: "never-committed", events: [ProposedEvent(type: "crash.held", payload: Array("{}".utf8))])])
+                FileHandle.standardOutput.write(Data("WRITING \((try? written.get())?.firstPosition ?? 0)\n".utf8))
+                sleep(600)
+                return 0
             }
             return
         }

@@ -4,7 +4,9 @@ import Tally
 /// (`Sources/TallyFuzz`). Not API: the `Fuzzing` SPI may change with any release.
 @_spi(Fuzzing) public enum RequestBodyFuzzing {
     /// Decodes `bytes` as each request body the API reads: the JSON parser at the default
-    /// depth limit, the `POST /v1/events` and `POST /v1/transfers` decoders, and every typed
+    /// depth limit, the `POST /v1/events` and `POST /v1/transfers` decoders, every command
+    /// route's body decoder (accounts, pending commits, reversals, deployments, services, health
+    /// checks; ``TallyAPI`` in `Routes/CommandBodies.swift`), and every typed
     /// field accessor on every key of the top-level object. Returns the problem codes of the
     /// refusals (a refusal is the expected outcome for most inputs; only a crash is a bug).
     ///
@@ -29,6 +31,19 @@ import Tally
             }
         }
         attempt { _ = try TallyAPI.transferBatch(body) }
+        // Every command route's body decoder, with fixed path parameters.
+        let id: DomainID = "fuzz-1"
+        attempt { _ = try TallyAPI.accountOpening(body) }
+        attempt { _ = try TallyAPI.pendingCommit(body, transfer: id) }
+        attempt { _ = try TallyAPI.reversal(body, of: id) }
+        attempt { _ = try TallyAPI.deploymentStart(body, actor: id) }
+        attempt { _ = try TallyAPI.deploymentSuccess(body, deployment: id) }
+        attempt { _ = try TallyAPI.deploymentFailure(body, deployment: id) }
+        attempt { _ = try TallyAPI.deploymentRollback(body, deployment: id) }
+        attempt { _ = try TallyAPI.serviceScaling(body, service: id) }
+        attempt { _ = try TallyAPI.configChange(body, service: id) }
+        attempt { _ = try TallyAPI.migration(body, service: id) }
+        attempt { _ = try TallyAPI.healthCheck(body) }
         for key in body.fields.keys {
             attempt { _ = try body.string(key) }
             attempt { _ = try body.bool(key) }

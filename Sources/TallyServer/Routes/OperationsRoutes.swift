@@ -9,20 +9,7 @@ extension APIRoutes {
         let api = self.api
         self.add(.post, "/v1/deployments", .write) { request, context in
             let (body, _) = try await api.bodyObject(request)
-            try body.allowOnly(["id", "service", "version", "environment", "strategy", "reason"])
-            var strategy = Deployment.Strategy.rolling
-            if let text = try body.string("strategy") {
-                guard let parsed = Deployment.Strategy(rawValue: text) else {
-                    throw APIProblem.invalidField(
-                        "strategy must be one of \(Deployment.Strategy.allCases.map(\.rawValue).joined(separator: ", ")), not \(text)",
-                        at: "$.strategy")
-                }
-                strategy = parsed
-            }
-            let actor = try api.actorID(context)
-            let deployment = Deployment(
-                id: try body.requiredID("id"), service: try body.requiredID("service"), version: try body.requiredString("version"),
-                environment: try body.requiredID("environment"), strategy: strategy, actor: actor, reason: try body.string("reason"))
+            let deployment = try TallyAPI.deploymentStart(body, actor: try api.actorID(context))
             let outcome = try await api.ledger.execute([.startDeployment(deployment)], metadata: api.metadata(context))
             return try api.single(outcome) { api.deploymentField(deployment.id, &$0) }
         }
@@ -51,54 +38,38 @@ extension APIRoutes {
         self.add(.post, "/v1/deployments/{id}/succeed", .write) { request, context in
             let id = try context.id("id")
             let (body, _) = try await api.bodyObject(request)
-            try body.allowOnly(["duration_ms"])
-            let outcome = try await api.ledger.execute(
-                [.succeedDeployment(id, durationMilliseconds: body.uint64("duration_ms"))], metadata: api.metadata(context))
+            let outcome = try await api.ledger.execute([try TallyAPI.deploymentSuccess(body, deployment: id)], metadata: api.metadata(context))
             return try api.single(outcome) { api.deploymentField(id, &$0) }
         }
         self.add(.post, "/v1/deployments/{id}/fail", .write) { request, context in
             let id = try context.id("id")
             let (body, _) = try await api.bodyObject(request)
-            try body.allowOnly(["reason"])
-            let outcome = try await api.ledger.execute([.failDeployment(id, reason: body.requiredString("reason"))], metadata: api.metadata(context))
+            let outcome = try await api.ledger.execute([try TallyAPI.deploymentFailure(body, deployment: id)], metadata: api.metadata(context))
             return try api.single(outcome) { api.deploymentField(id, &$0) }
         }
         self.add(.post, "/v1/deployments/{id}/rollback", .write) { request, context in
             let id = try context.id("id")
             let (body, _) = try await api.bodyObject(request)
-            try body.allowOnly(["to_version", "reason"])
-            let command = OperationsCommand.rollBackDeployment(id, toVersion: try body.requiredString("to_version"), reason: try body.requiredString("reason"))
-            let outcome = try await api.ledger.execute([command], metadata: api.metadata(context))
+            let outcome = try await api.ledger.execute([try TallyAPI.deploymentRollback(body, deployment: id)], metadata: api.metadata(context))
             return try api.single(outcome) { api.deploymentField(id, &$0) }
         }
         self.add(.post, "/v1/services/{service}/scale", .write) { request, context in
             let service = try context.id("service")
             let (body, _) = try await api.bodyObject(request)
-            try body.allowOnly(["environment", "from", "to"])
-            let command = OperationsCommand.scaleService(
-                service: service, environment: try body.requiredID("environment"), from: try body.requiredUInt64("from"), to: try body.requiredUInt64("to"))
+            let command = try TallyAPI.serviceScaling(body, service: service)
             return try api.single(try await api.ledger.execute([command], metadata: api.metadata(context))) { _ in }
         }
         self.add(.post, "/v1/services/{service}/config", .write) { request, context in
             let service = try context.id("service")
             let (body, _) = try await api.bodyObject(request)
-            try body.allowOnly(["environment", "key", "old_value", "new_value", "old_digest", "new_digest"])
-            // Values are hashed here and never stored; digests may be sent instead.
-            func digest(_ value: String, _ digest: String) throws -> String {
-                if let text = try body.string(value) { return Ledger.configDigest(of: text) }
-                if let given = try body.string(digest) { return given }
-                throw APIProblem.malformed("give \(value) or \(digest)", at: body.pointer(value))
-            }
-            let command = OperationsCommand.changeConfig(
-                service: service, environment: try body.requiredID("environment"), key: try body.requiredString("key"),
-                oldDigest: try digest("old_value", "old_digest"), newDigest: try digest("new_value", "new_digest"))
+            // Values are hashed there and never stored; digests may be sent instead.
+            let command = try TallyAPI.configChange(body, service: service)
             return try api.single(try await api.ledger.execute([command], metadata: api.metadata(context))) { _ in }
         }
         self.add(.post, "/v1/services/{service}/migrations", .write) { request, context in
             let service = try context.id("service")
             let (body, _) = try await api.bodyObject(request)
-            try body.allowOnly(["migration"])
-            let command = OperationsCommand.applyMigration(service: service, migration: try body.requiredID("migration"))
+            let command = try TallyAPI.migration(body, service: service)
             return try api.single(try await api.ledger.execute([command], metadata: api.metadata(context))) { _ in }
         }
         self.add(.get, "/v1/services/{service}/deployments", .read) { request, context in
@@ -142,15 +113,7 @@ extension APIRoutes {
         }
         self.add(.post, "/v1/health-checks", .write) { request, context in
             let (body, _) = try await api.bodyObject(request)
-            try body.allowOnly(["component", "status", "latency_ms", "detail"])
-            let text = try body.requiredString("status")
-            guard let status = HealthStatus(rawValue: text) else {
-                throw APIProblem(
-                    .badRequest, RejectionCode.invalidStatus.rawValue, "status must be healthy, degraded or unhealthy, not \(text)", pointer: "$.status")
-            }
-            let check = HealthCheck(
-                component: try body.requiredID("component"), status: status, latencyMilliseconds: try body.uint64("latency_ms") ?? 0,
-                detail: try body.string("detail"))
+            let check = try TallyAPI.healthCheck(body)
             return try api.single(try await api.ledger.execute([.reportHealth(check)], metadata: api.metadata(context))) { _ in }
         }
         self.add(.get, "/v1/components", .read) { request, _ in

@@ -10,20 +10,7 @@ extension APIRoutes {
         let api = self.api
         self.add(.post, "/v1/accounts", .write) { request, context in
             let (body, _) = try await api.bodyObject(request)
-            try body.allowOnly(["id", "agent", "currency", "flags", "external_reference"])
-            var flags = AccountFlags()
-            if let items = try body.array("flags") {
-                let names = try items.enumerated().map { index, item throws(APIProblem) -> String in
-                    guard case .string(let name) = item.kind else {
-                        throw APIProblem.malformed("$.flags[\(index)] must be a string", at: "$.flags[\(index)]")
-                    }
-                    return name
-                }
-                do throws(Rejection) { flags = try AccountFlags(names: names) } catch { throw APIProblem(.badRequest, error.code.rawValue, error.message, pointer: "$.flags") }
-            }
-            let account = Account(
-                id: try body.requiredID("id"), agent: try body.requiredID("agent"), currency: try body.currency("currency"), flags: flags,
-                externalReference: try body.string("external_reference"))
+            let account = try TallyAPI.accountOpening(body)
             let outcome = try await api.ledger.execute([.openAccount(account)], metadata: api.metadata(context))
             return try api.single(outcome) { out in
                 out.key("account")
@@ -138,8 +125,7 @@ extension APIRoutes {
         self.add(.post, "/v1/transfers/{id}/commit", .write) { request, context in
             let id = try context.id("id")
             let (body, _) = try await api.bodyObject(request)
-            try body.allowOnly(["amount"])
-            let outcome = try await api.ledger.execute([.commitPending(id, amount: body.uint64("amount"))], metadata: api.metadata(context))
+            let outcome = try await api.ledger.execute([try TallyAPI.pendingCommit(body, transfer: id)], metadata: api.metadata(context))
             return try api.single(outcome) { api.transferField(id, &$0) }
         }
         self.add(.post, "/v1/transfers/{id}/void", .write) { _, context in
@@ -150,9 +136,7 @@ extension APIRoutes {
         self.add(.post, "/v1/transfers/{id}/reverse", .write) { request, context in
             let original = try context.id("id")
             let (body, _) = try await api.bodyObject(request)
-            try body.allowOnly(["reversal_id", "amount", "memo"])
-            let reversal = try body.requiredID("reversal_id")
-            let command = PaymentCommand.reverse(reversal, of: original, amount: try body.uint64("amount"), memo: try body.string("memo"))
+            let (command, reversal) = try TallyAPI.reversal(body, of: original)
             let outcome = try await api.ledger.execute([command], metadata: api.metadata(context))
             return try api.single(outcome) { api.transferField(reversal, &$0) }
         }
