@@ -4,7 +4,9 @@
 #
 #   bash Benchmarks/peers/run.sh            # EVENTS=200000 by default; about 10 minutes
 #   EVENTS=1000000 bash Benchmarks/peers/run.sh
-#   PEERS="sqlite" bash Benchmarks/peers/run.sh   # skip PostgreSQL
+#   PEERS="sqlite" bash Benchmarks/peers/run.sh   # skip PostgreSQL and the eventsourcing library
+# eventsourcing (PyPI, 9.5.6) runs on its SQLite module, and on its PostgreSQL module when
+# postgresql is in PEERS too (it must come after postgresql there: it uses that server).
 #
 # Installs what it needs (Debian: liblmdb-dev libxxhash-dev gcc postgresql wrk python3-venv; PyPI into
 # .build/bench-venv: psycopg, matplotlib), starts PostgreSQL on 127.0.0.1:55432 in a
@@ -14,7 +16,7 @@ ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 HERE="$ROOT/Benchmarks/peers"
 OUT="${OUT:-$ROOT/.build/bench-run}"
 EVENTS="${EVENTS:-200000}"
-PEERS="${PEERS:-sqlite postgresql}"
+PEERS="${PEERS:-sqlite postgresql eventsourcing}"
 WORK="${WORK:-/var/tmp/tally-peers-$$}"
 export EVENTS
 
@@ -30,7 +32,7 @@ if ((${#need[@]})); then
 fi
 VENV="$ROOT/.build/bench-venv"
 [[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV"
-"$VENV/bin/pip" install -q "psycopg[binary]" matplotlib
+"$VENV/bin/pip" install -q "psycopg[binary]" matplotlib "eventsourcing[postgres]==9.5.6"
 PY="$VENV/bin/python"
 
 mkdir -p "$OUT" "$WORK"
@@ -75,7 +77,13 @@ for peer in $PEERS; do
       runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -l "$PGDATA_DIR/server.log" -w \
         -o "-c listen_addresses=127.0.0.1 -p 55432 -k $PGDATA_DIR -c fsync=on -c synchronous_commit=on" start >/dev/null
       (cd "$HERE" && PGPORT=55432 "$PY" peer_pg.py) >> "$OUT/peers.jsonl"
+      if [[ " $PEERS " == *" eventsourcing "* ]]; then
+        (cd "$HERE" && PGPORT=55432 "$PY" peer_eventsourcing.py postgres) >> "$OUT/peers.jsonl"
+      fi
       runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA_DIR" -m fast stop >/dev/null; PGDATA_DIR="" ;;
+    eventsourcing)
+      rm -rf "$WORK/es" && mkdir -p "$WORK/es"
+      (cd "$HERE" && "$PY" peer_eventsourcing.py sqlite "$WORK/es") >> "$OUT/peers.jsonl" ;;
     *) echo "unknown peer $peer" >&2; exit 2 ;;
   esac
 done

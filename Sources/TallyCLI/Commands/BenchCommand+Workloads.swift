@@ -52,6 +52,7 @@ extension BenchCommand {
                 try? await Task.sleep(for: .milliseconds(10))
             }
         }
+        let bar = ProgressBar(label: "mixed", json: self.json)
         let start = ContinuousClock.now
         var done = 0
         var deployments = 0
@@ -80,8 +81,10 @@ extension BenchCommand {
             _ = try await ledger.execute(payments)
             _ = try await ledger.execute(operations)
             done += count
+            bar.step(done, of: self.events)
         }
         let appendSeconds = seconds(since: start)
+        bar.clear()
         let head = ledger.log.headPosition
         let caughtUp = ContinuousClock.now
         while live.contains(where: { $0.status.checkpoint < head }) { try await Task.sleep(for: .milliseconds(5)) }
@@ -191,6 +194,7 @@ extension BenchCommand {
             random = random &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return Int(truncatingIfNeeded: random >> 33) % accounts
         }
+        let bar = ProgressBar(label: "transfers", json: self.json)
         let start = ContinuousClock.now
         var done = 0
         var failed = 0
@@ -205,8 +209,10 @@ extension BenchCommand {
             }
             failed += try await ledger.submit(requests).filter { !$0.succeeded }.count
             done += count
+            bar.step(done, of: self.events)
         }
         let elapsed = seconds(since: start)
+        bar.clear()
         out.add([
             "workload": "transfers", "transfers": done, "batch": self.batch, "accounts": accounts, "rejected": failed,
             "seconds": elapsed, "transfers_per_second": Double(done) / elapsed,

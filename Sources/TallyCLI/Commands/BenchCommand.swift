@@ -34,6 +34,8 @@ struct BenchCommand: AsyncParsableCommand {
                         stack with nothing behind it (the HTTP floor)
             It first prints the machine: CPU, cores, memory, kernel, the filesystem of
             --directory and the fsync latency measured there (200 write + fdatasync).
+            Each result prints as soon as it is measured; on a terminal the long workloads
+            (batch, single, transfers, mixed) show a progress bar on standard error.
             `bash Benchmarks/peers/run.sh` runs these beside the raw LMDB limit, SQLite
             and PostgreSQL and writes docs/benchmarks.md.
             """)
@@ -67,6 +69,7 @@ struct BenchCommand: AsyncParsableCommand {
         let payload = Array(String(repeating: "x", count: 200).utf8)
         let ids = BenchIDs()
         if selected.contains("batch") || selected == ["backup"] {
+            let bar = ProgressBar(label: "batch", json: self.json)
             let start = ContinuousClock.now
             var appended = 0
             while appended < self.events {
@@ -80,8 +83,10 @@ struct BenchCommand: AsyncParsableCommand {
                 }
                 _ = try await ledger.log.append(appends)
                 appended += count
+                bar.step(appended, of: self.events)
             }
             let elapsed = seconds(since: start)
+            bar.clear()
             let stats = try ledger.log.stats()
             let fileBytes = (try? FileManager.default.attributesOfItem(atPath: EventLog.logPath(in: root) + "/data.mdb")[.size] as? Int) ?? 0
             out.add(["workload": "batch", "events": appended, "batch": self.batch, "seconds": elapsed,
@@ -90,6 +95,9 @@ struct BenchCommand: AsyncParsableCommand {
         }
         if selected.contains("single") {
             for clients in self.clients {
+                let bar = ProgressBar(label: "single, \(clients) clients", json: self.json)
+                let total = clients * self.singleEvents
+                let appended = BenchCounter()
                 let start = ContinuousClock.now
                 let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
                     for client in 0..<clients {
@@ -102,6 +110,8 @@ struct BenchCommand: AsyncParsableCommand {
                                     to: "bench-\((client * 7_919 + index) % 10_000)",
                                     events: [ProposedEvent(id: ids.next(), type: "bench.appended", payload: payload)])
                                 mine.append(seconds(since: began))
+                                let done = appended.increment()
+                                if client == 0 { bar.step(done, of: total) }
                             }
                             return mine
                         }
@@ -109,6 +119,7 @@ struct BenchCommand: AsyncParsableCommand {
                     return try await group.reduce(into: [Double]()) { $0.append(contentsOf: $1) }
                 }.sorted()
                 let elapsed = seconds(since: start)
+                bar.clear()
                 out.add([
                     "workload": "single", "clients": clients, "events": latencies.count, "seconds": elapsed,
                     "events_per_second": Double(latencies.count) / elapsed,
@@ -208,6 +219,14 @@ func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
 
 /// Random event ids without a syscall per id (Foundation's `UUID()` reads the kernel's
 /// random source each time, which would dominate a client-side loop).
+/// A count shared by a workload's tasks (for its progress bar).
+final class BenchCounter: Sendable {
+    private let value = Atomic<Int>(0)
+
+    /// Adds one and returns the new count.
+    func increment() -> Int { self.value.add(1, ordering: .relaxed).newValue }
+}
+
 final class BenchIDs: Sendable {
     private let state = Mutex<(UInt64, UInt64)>((UInt64.random(in: .min ... .max), UInt64.random(in: .min ... .max)))
 
