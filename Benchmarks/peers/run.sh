@@ -8,7 +8,7 @@
 # eventsourcing (PyPI, 9.5.6) runs on its SQLite module, and on its PostgreSQL module when
 # postgresql is in PEERS too (it must come after postgresql there: it uses that server).
 #
-# Installs what it needs (Debian: liblmdb-dev libxxhash-dev gcc postgresql wrk python3-venv; PyPI into
+# Installs what it needs (Debian: liblmdb-dev libxxhash-dev lmdb-utils gcc postgresql wrk python3-venv; PyPI into
 # .build/bench-venv: psycopg, matplotlib), starts PostgreSQL on 127.0.0.1:55432 in a
 # temporary directory and stops it at the end. Results: .build/bench-run/*.jsonl.
 set -euo pipefail
@@ -21,7 +21,7 @@ WORK="${WORK:-/var/tmp/tally-peers-$$}"
 export EVENTS
 
 need=()
-for pkg in liblmdb-dev libxxhash-dev gcc wrk python3-venv; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
+for pkg in liblmdb-dev libxxhash-dev lmdb-utils gcc wrk python3-venv; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
 if [[ " $PEERS " == *" postgresql "* ]] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then need+=(postgresql); fi
 if ((${#need[@]})); then
   if [[ $(id -u) -eq 0 ]]; then
@@ -46,7 +46,7 @@ echo "== tally (release build)" >&2
 (cd "$ROOT" && swift build -c release --product tally >&2)
 TALLY="$ROOT/.build/release/tally"
 {
-  "$TALLY" bench w1 w2 w3 w4 w5 w6 w8 scan --events "$EVENTS" --directory "$WORK" --json
+  "$TALLY" bench w1 w2 w3 w4 w5 w6 export w8 scan --events "$EVENTS" --directory "$WORK" --json
   "$TALLY" bench batch transfers --batch 8000 --events "$EVENTS" --directory "$WORK" --json | grep -v '"machine"' | sed 's/"workload":"/"workload":"b8000-/' 
   for batch in 10 100; do "$TALLY" bench batch --batch "$batch" --events $((EVENTS / (1000 / batch))) --directory "$WORK" --json | grep -v '"machine"'; done
   if command -v wrk >/dev/null; then "$TALLY" bench w7 --http-seconds 8 --directory "$WORK" --json | grep -v '"machine"'; fi

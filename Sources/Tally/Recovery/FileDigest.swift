@@ -12,22 +12,32 @@ public struct FileDigest: Sendable, Equatable, Codable {
     /// SHA-256, 64 hex digits (what `sha256sum` prints).
     public var sha256: String
 
-    /// Reads `directory/path` once, in 1 MiB chunks, and computes both checksums.
+    /// Reads `directory/path` once, in 1 MiB chunks into one reused buffer, and computes both
+    /// checksums. (A fresh `Data` a chunk made the kernel's page faults and copies three
+    /// quarters of the time; see docs/benchmarks.md.)
     public static func compute(_ path: String, in directory: String) throws -> FileDigest {
         let full = directory + "/" + path
-        guard let handle = FileHandle(forReadingAtPath: full) else {
-            throw RecoveryError(.io, "cannot read \(full)", file: full)
+        let input = open(full, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else {
+            throw RecoveryError(.io, "cannot read \(full): \(String(cString: strerror(errno)))", file: full)
         }
-        defer { try? handle.close() }
+        defer { close(input) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
+        defer { buffer.deallocate() }
         var xxh3 = XXH3Stream()
         var sha256 = SHA256Stream()
         var bytes: UInt64 = 0
         while true {
-            let chunk = handle.readData(ofLength: 1 << 20)
-            if chunk.isEmpty { break }
-            bytes += UInt64(chunk.count)
-            chunk.withUnsafeBytes { xxh3.update($0) }
-            chunk.withUnsafeBytes { sha256.update($0) }
+            let count = read(input, buffer.baseAddress, buffer.count)
+            if count < 0, errno == EINTR { continue }
+            guard count >= 0 else {
+                throw RecoveryError(.io, "cannot read \(full) at byte \(bytes): \(String(cString: strerror(errno)))", file: full)
+            }
+            if count == 0 { break }
+            let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+            xxh3.update(chunk)
+            sha256.update(chunk)
+            bytes += UInt64(count)
         }
         return FileDigest(path: path, bytes: bytes, xxh3: XXH3.hex(xxh3.digest()), sha256: sha256.hex())
     }

@@ -43,12 +43,22 @@ extension BenchCommand {
         let running = live.map { worker in Task { try await worker.run() } }
         let before = ledger.log.headPosition
         while live.contains(where: { $0.status.checkpoint < before }) { try await Task.sleep(for: .milliseconds(5)) }
-        let lags = Mutex<[UInt64]>([])
+        // Every 10 ms: how many events the slowest projection is behind, and for how long:
+        // the time since the head first reached the position it has not yet applied.
+        let lags = Mutex<(events: [UInt64], seconds: [Double])>(([], []))
         let sampler = Task {
+            var heads: [(at: ContinuousClock.Instant, head: UInt64)] = []
             while !Task.isCancelled {
+                let now = ContinuousClock.now
                 let head = ledger.log.headPosition
-                let behind = live.map { head - min(head, $0.status.checkpoint) }.max() ?? 0
-                lags.withLock { $0.append(behind) }
+                heads.append((now, head))
+                let slowest = live.map(\.status.checkpoint).min() ?? head
+                var since = 0.0
+                if slowest < head, let first = heads.first(where: { $0.head > slowest }) { since = (now - first.at).secondsDouble }
+                lags.withLock {
+                    $0.events.append(head - min(head, slowest))
+                    $0.seconds.append(since)
+                }
                 try? await Task.sleep(for: .milliseconds(10))
             }
         }
@@ -93,11 +103,13 @@ extension BenchCommand {
         for task in running { task.cancel() }
         for task in running { _ = try? await task.value }
         liveViews.close()
-        let sampled = lags.withLock { $0 }.sorted()
+        let (sampled, lagSeconds) = lags.withLock { ($0.events.sorted(), $0.seconds.sorted()) }
         out.add([
             "workload": "mixed", "phase": "append", "commands": done, "seconds": appendSeconds, "commands_per_second": Double(done) / appendSeconds,
+            "events_per_second": Double(head - before) / appendSeconds,
             "projections": live.count, "lag_p50_events": percentile(sampled.map(Double.init), 0.5), "lag_p99_events": percentile(sampled.map(Double.init), 0.99),
-            "lag_max_events": Double(sampled.last ?? 0), "catch_up_after_seconds": catchUpSeconds,
+            "lag_max_events": Double(sampled.last ?? 0), "lag_p99_seconds": percentile(lagSeconds, 0.99), "lag_max_seconds": lagSeconds.last ?? 0,
+            "catch_up_after_seconds": catchUpSeconds,
         ])
         let views = try ViewStore.open(dataDirectory: root, projections: Ledger.builtInProjections)
         for projection in Ledger.builtInProjections {
@@ -119,6 +131,21 @@ extension BenchCommand {
         out.add(["workload": "mixed", "phase": "rebuild", "projection": "all", "events": events, "seconds": total,
                      "events_per_second": Double(events) / total])
         views.close()
+    }
+
+    /// The audit export of the whole log as `tally audit export` writes it: JSONL, then CSV
+    /// (each with its manifest and checksum files), to the bench's directory.
+    func export(_ ledger: Ledger, root: String, out: BenchReport) async throws {
+        for format in [AuditFormat.jsonl, .csv] {
+            let file = root + "-export." + format.rawValue
+            defer { for suffix in ["", ".manifest.json", ".xxh3", ".sha256"] { try? FileManager.default.removeItem(atPath: file + suffix) } }
+            let start = ContinuousClock.now
+            let manifest = try ledger.exportAudit(to: file, format: format, filter: AuditFilter())
+            let elapsed = seconds(since: start)
+            let bytes = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
+            out.add(["workload": "export", "format": format.rawValue, "events": manifest.count, "seconds": elapsed,
+                     "events_per_second": Double(manifest.count) / elapsed, "megabytes_per_second": Double(bytes) / 1_048_576 / elapsed])
+        }
     }
 
     static let accounts = 10_000

@@ -25,9 +25,12 @@ struct BenchCommand: AsyncParsableCommand {
                         5% deployment steps) with every projection live (lag sampled),
                         then each built-in projection rebuilt alone, then all
                         together (the log read once for all, as `tally replay`)
+              export    `tally audit export` of the whole log, JSONL then CSV (beside
+                        the verifying scan: the raw limit's scan_verify)
               backup    (W8) a full backup of what the other workloads wrote, beside
                         mdb_env_copy2 compact + fsync (and `mdb_copy -c` if installed);
-                        then restore + replay, views from the snapshot and from 1
+                        then restore + replay, views from the snapshot and from 1;
+                        then as many events again and the same (round 2)
               http      (W7) appends through `tally serve` on loopback driven by wrk:
                         single events over --connections connections, 1,000-event
                         requests and GET /health, each beside the same Hummingbird
@@ -40,7 +43,7 @@ struct BenchCommand: AsyncParsableCommand {
             and PostgreSQL and writes docs/benchmarks.md.
             """)
 
-    @Argument(help: "w1 … w8, or batch, single, scan, read, transfers, payroll, hot, replay, mixed, backup, http; all (default) is every one but http unless wrk is installed.")
+    @Argument(help: "w1 … w8, or batch, single, scan, read, transfers, payroll, hot, replay, mixed, export, backup, http; all (default) is every one but http unless wrk is installed.")
     var workloads: [String] = ["all"]
     @Option(help: "Events for the batch workload.") var events = 200_000
     @Option(help: "Events per append in the batch workload.") var batch = 1_000
@@ -169,12 +172,15 @@ struct BenchCommand: AsyncParsableCommand {
         if selected.contains("mixed") {
             try await self.mixed(ledger, root: root, out: out)
         }
+        if selected.contains("export") {
+            try await self.export(ledger, root: root, out: out)
+        }
         if selected.contains("http") {
             try await BenchHTTP(root: root, connections: self.connections, seconds: self.httpSeconds, report: out.add).run()
         }
         if selected.contains("backup") {
             let mdbCopy = ["/usr/bin/mdb_copy", "/usr/local/bin/mdb_copy"].first { FileManager.default.isExecutableFile(atPath: $0) }
-            try await BenchRecovery(root: root, report: out.add).run(ledger, mdbCopy: mdbCopy)
+            try await BenchRecovery(root: root, report: out.add).run(ledger, mdbCopy: mdbCopy, grow: Int(ledger.log.headPosition), ids: ids, payload: payload)
         }
         await ledger.close()
         if let report = self.report {
@@ -189,7 +195,7 @@ struct BenchCommand: AsyncParsableCommand {
             "w1": ["batch"], "w2": ["single"], "w3": ["replay"], "w4": ["read"], "w5": ["payroll", "hot"], "w6": ["mixed"],
             "w7": ["http"], "w8": ["backup"],
         ]
-        let known: Set = ["batch", "single", "scan", "read", "transfers", "payroll", "hot", "replay", "mixed", "backup", "http"]
+        let known: Set = ["batch", "single", "scan", "read", "transfers", "payroll", "hot", "replay", "mixed", "export", "backup", "http"]
         var selected = Set<String>()
         for name in names.map({ $0.lowercased() }) {
             if name == "all" {

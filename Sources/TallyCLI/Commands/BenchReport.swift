@@ -64,11 +64,11 @@ final class BenchReport: Sendable {
         "batch": "W1", "single": "W2", "replay": "W3", "read": "W4", "payroll": "W5", "hot": "W5", "mixed": "W6", "http": "W7", "backup": "W8",
     ]
 
-    private static let shown: Set<String> = ["workload", "p50_ms", "p99_ms", "p999_ms", "clients", "mode", "phase", "projection", "step"]
+    private static let shown: Set<String> = ["workload", "p50_ms", "p99_ms", "p999_ms", "clients", "mode", "phase", "projection", "step", "format", "views_from"]
 
     private static func describe(_ row: [String: Any]) -> String {
         var parts: [String] = []
-        for key in ["mode", "phase", "projection", "step"] { if let value = row[key] { parts.append("\(value)") } }
+        for key in ["mode", "phase", "projection", "step", "format", "views_from"] { if let value = row[key] { parts.append("\(value)") } }
         if let clients = row["clients"] { parts.append("\(clients) clients") }
         return parts.joined(separator: " ")
     }
