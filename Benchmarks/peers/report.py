@@ -102,10 +102,11 @@ out.append("\nFor latencies the ratio is the other's time over Tally's (above 1:
 
 # The bars of the other issues, each measured in this run.
 bars = []
-def bar(name, value, target, why="", lower=False):
+def bar(name, value, target, why="", lower=False, load_reached=True):
     """One bar: `value` against `target` (at least, or with lower=True at most); `why` is
-    shown only where it falls short."""
-    met = value is not None and (value <= target if lower else value >= target)
+    shown only where it falls short. A bar measured under a load the run did not reach
+    (load_reached=False) is not met whatever its value."""
+    met = load_reached and value is not None and (value <= target if lower else value >= target)
     bars.append(f"| {name} | {f'{value:.2f}' if value is not None else 'n/a'} | {'≤' if lower else '≥'} {target} | "
                 f"{'met' if met else '**not met**'} | {'' if met else why} |")
 
@@ -153,11 +154,14 @@ bar("backup / mdb_copy -c (log and views)" if backup_tool else "backup / mdb_env
 snap1, snap2 = find(tally, workload="restore", round=1, views_from="snapshot"), find(tally, workload="restore", round=2, views_from="snapshot")
 rep1, rep2 = find(tally, workload="restore", round=1, views_from="replay"), find(tally, workload="restore", round=2, views_from="replay")
 p1, p2 = num(snap1, "projections_seconds"), num(snap2, "projections_seconds")
+c1, c2 = num(snap1, "snapshot_copy_seconds"), num(snap2, "snapshot_copy_seconds")
 bar(f"recovery with a snapshot, projections' time at {fmt(num(snap2, 'events'))} / at {fmt(num(snap1, 'events'))} events",
     p2 / p1 if p1 and p2 else None, 1.25,
-    f"installing the snapshot copies the views file from the backup, read cold, and the audit projection's indexes grow "
-    f"with the log ({fmt(num(find(tally, workload='backup', round=2), 'views_bytes'))} bytes at the larger size), so the copy "
-    f"grows; still {fmt(p2)} s against {fmt(num(rep2, 'projections_seconds'))} s replaying from position 1 (which grew "
+    f"copying the snapshot's views file into place is most of it ({fmt(c1)} s and {fmt(c2)} s; the replay after the "
+    f"snapshot {fmt((p1 or 0) - (c1 or 0))} s and {fmt((p2 or 0) - (c2 or 0))} s), and the views grow with the log (the "
+    f"audit projection indexes every event: {fmt(num(find(tally, workload='backup', round=1), 'views_bytes'))} and "
+    f"{fmt(num(find(tally, workload='backup', round=2), 'views_bytes'))} bytes), read cold from the backup; still "
+    f"{fmt(p2)} s against {fmt(num(rep2, 'projections_seconds'))} s replaying from position 1 (which grew "
     f"{ratio(num(rep2, 'projections_seconds'), num(rep1, 'projections_seconds'))}x). Whole restores: "
     f"{fmt(num(snap1, 'seconds'))} s and {fmt(num(snap2, 'seconds'))} s (verifying and laying down the log grow with it)",
     lower=True)
@@ -171,9 +175,16 @@ bar("HTTP 1,000-event requests / in-process batched (W1)", http_batch / w1 if ht
     "each request's 1,000 events are parsed from JSON (~200 kB a request) and validated on the server's two cores "
     "while wrk runs on the same cores")
 mixed = find(tally, workload="mixed", phase="append")
-bar(f"W6 projection lag, max seconds (fleet mix appended at {fmt(num(mixed, 'events_per_second'))} events/s)",
-    num(mixed, "lag_max_seconds"), 1.0,
-    "the bar's load is 100 k events/s; see the rate in the name", lower=True)
+paced = find(tally, workload="mixed", phase="paced")
+paced_rate, paced_target = num(paced, "events_per_second"), num(paced, "target_events_per_second")
+bar(f"W6 projection lag, max seconds, {fmt(paced_target)} events/s asked, {fmt(paced_rate)} sustained, 5 projections live",
+    num(paced, "lag_max_seconds"), 1.0,
+    f"the load was not reached: with the five projections following on the same two cores, the writer sustained "
+    f"{fmt(paced_rate)} of the {fmt(paced_target)} events/s asked (alone it appends {fmt(w1)}/s); each projection commits "
+    f"its views durably (two fsyncs a commit, on the log's disk) and takes a core's share; the lag stayed at "
+    f"{fmt(num(paced, 'lag_max_seconds'))} s max. The fleet mix itself appends at {fmt(num(mixed, 'events_per_second'))} "
+    f"events/s (lag max {fmt(num(mixed, 'lag_max_seconds'))} s)",
+    lower=True, load_reached=bool(paced_rate and paced_target and paced_rate >= 0.95 * paced_target))
 exported = num(find(tally, workload="export", format="jsonl"), "events_per_second")
 bar("JSONL audit export / raw verifying scan", exported / raw_scan if exported and raw_scan else None, 0.25,
     f"perf (2026-12-01): per event a RecordedEvent decode, String building for ids, times and checksums, the payload's "
@@ -204,6 +215,8 @@ for row in [r for r in tally if r.get("workload") == "mixed" and r.get("phase") 
     other(f"W6 rebuild: {row.get('projection')}", row, "events_per_second", "events/s", f"{ratio(rate, raw_scan)} of the raw verifying scan")
 other("W6 fleet mix appended with 5 projections live", mixed, "events_per_second", "events/s",
       f"lag p99 {fmt(num(mixed, 'lag_p99_seconds'))} s, max {fmt(num(mixed, 'lag_max_seconds'))} s ({fmt(num(mixed, 'lag_max_events'))} events)")
+other(f"W6 paced generic appends ({fmt(paced_target)}/s asked) with 5 projections live", paced, "events_per_second", "events/s",
+      f"lag p99 {fmt(num(paced, 'lag_p99_seconds'))} s, max {fmt(num(paced, 'lag_max_seconds'))} s ({fmt(num(paced, 'lag_max_events'))} events)")
 other("verifying scan", find(tally, workload="scan"), "records_per_second", "records/s", f"raw scan with XXH3: {fmt(raw_scan)} records/s")
 for fmt_name in ["jsonl", "csv"]:
     row = find(tally, workload="export", format=fmt_name)

@@ -51,6 +51,8 @@ public enum Restore {
         /// Of `viewsSeconds`, the projections alone: installing the snapshot and replaying the
         /// log after it (or the whole log without one). The part a snapshot keeps short.
         public var projectionsSeconds: Double
+        /// Of `projectionsSeconds`, copying the snapshot's views file into place.
+        public var snapshotCopySeconds: Double
     }
 
     /// Verifies every backup of the chain ending at `backup` first and writes nothing if any
@@ -93,6 +95,7 @@ public enum Restore {
             let ledger = try await Ledger.open(at: staging, expiryInterval: nil)
             var snapshot: String?
             var projectionsSeconds = 0.0
+            var snapshotCopySeconds = 0.0
             let status: [ProjectionStatus]
             let stats: LogStats
             do {
@@ -104,6 +107,7 @@ public enum Restore {
                 }
                 let viewsStarted = clock.now
                 if let snapshot { try ViewSnapshot.install(snapshot + "/views", into: staging) }
+                snapshotCopySeconds = (clock.now - viewsStarted).inSeconds
                 let (views, caughtUp) = try await ledger.catchUpProjections()
                 views.close()
                 status = caughtUp
@@ -125,7 +129,7 @@ public enum Restore {
                 headPosition: head.position, chainHead: XXH3.hex(head.checksum), sealHead: Hex.string(head.seal), stats: stats,
                 backups: chain.map(\.path), viewsSnapshot: snapshot, projections: status, recordsVerified: recordsVerified,
                 verifySeconds: (verified - started).inSeconds, importSeconds: (laidDown - verified).inSeconds, viewsSeconds: (done - laidDown).inSeconds,
-                projectionsSeconds: projectionsSeconds)
+                projectionsSeconds: projectionsSeconds, snapshotCopySeconds: snapshotCopySeconds)
         } catch {
             try? FileManager.default.removeItem(atPath: staging)
             throw error

@@ -99,17 +99,33 @@ extension BenchCommand {
         let caughtUp = ContinuousClock.now
         while live.contains(where: { $0.status.checkpoint < head }) { try await Task.sleep(for: .milliseconds(5)) }
         let catchUpSeconds = seconds(since: caughtUp)
-        sampler.cancel()
-        for task in running { task.cancel() }
-        for task in running { _ = try? await task.value }
-        liveViews.close()
-        let (sampled, lagSeconds) = lags.withLock { ($0.events.sorted(), $0.seconds.sorted()) }
+        let (sampled, lagSeconds) = lags.withLock { state in
+            defer { state = ([], []) }
+            return (state.events.sorted(), state.seconds.sorted())
+        }
         out.add([
             "workload": "mixed", "phase": "append", "commands": done, "seconds": appendSeconds, "commands_per_second": Double(done) / appendSeconds,
             "events_per_second": Double(head - before) / appendSeconds,
             "projections": live.count, "lag_p50_events": percentile(sampled.map(Double.init), 0.5), "lag_p99_events": percentile(sampled.map(Double.init), 0.99),
             "lag_max_events": Double(sampled.last ?? 0), "lag_p99_seconds": percentile(lagSeconds, 0.99), "lag_max_seconds": lagSeconds.last ?? 0,
             "catch_up_after_seconds": catchUpSeconds,
+        ])
+        // Then the projections issue's load: a steady 100 k events/s (1,000 every 10 ms) for
+        // 5 s, with the same projections following.
+        let target = 100_000
+        let paced = try await Self.pacedAppends(ledger, eventsPerSecond: target, for: .seconds(5))
+        let pacedHead = ledger.log.headPosition
+        while live.contains(where: { $0.status.checkpoint < pacedHead }) { try await Task.sleep(for: .milliseconds(5)) }
+        sampler.cancel()
+        for task in running { task.cancel() }
+        for task in running { _ = try? await task.value }
+        liveViews.close()
+        let (pacedLag, pacedLagSeconds) = lags.withLock { ($0.events.sorted(), $0.seconds.sorted()) }
+        out.add([
+            "workload": "mixed", "phase": "paced", "events": paced.events, "seconds": paced.seconds, "target_events_per_second": target,
+            "events_per_second": Double(paced.events) / paced.seconds, "projections": live.count,
+            "lag_p99_events": percentile(pacedLag.map(Double.init), 0.99), "lag_max_events": Double(pacedLag.last ?? 0),
+            "lag_p99_seconds": percentile(pacedLagSeconds, 0.99), "lag_max_seconds": pacedLagSeconds.last ?? 0,
         ])
         let views = try ViewStore.open(dataDirectory: root, projections: Ledger.builtInProjections)
         for projection in Ledger.builtInProjections {
@@ -146,6 +162,28 @@ extension BenchCommand {
             out.add(["workload": "export", "format": format.rawValue, "events": manifest.count, "seconds": elapsed,
                      "events_per_second": Double(manifest.count) / elapsed, "megabytes_per_second": Double(bytes) / 1_048_576 / elapsed])
         }
+    }
+
+    /// Appends 200-byte events over 10,000 streams, 1,000 every `1,000 / eventsPerSecond`
+    /// seconds, for `duration` (falling behind the schedule when the writer cannot keep up).
+    static func pacedAppends(_ ledger: Ledger, eventsPerSecond: Int, for duration: Duration) async throws -> (events: Int, seconds: Double) {
+        let ids = BenchIDs()
+        let payload = Array(String(repeating: "x", count: 200).utf8)
+        let batch = 1_000
+        let interval = Duration.seconds(Double(batch) / Double(eventsPerSecond))
+        let clock = ContinuousClock()
+        let start = clock.now
+        var appended = 0
+        var tick = start
+        while clock.now - start < duration {
+            _ = try await ledger.log.append((0..<batch).map { index in
+                StreamAppend(streamID: "paced-\((appended + index) % 10_000)", events: [ProposedEvent(id: ids.next(), type: "bench.paced", payload: payload)])
+            })
+            appended += batch
+            tick = tick.advanced(by: interval)
+            if tick > clock.now { try await Task.sleep(until: tick, clock: clock) }
+        }
+        return (appended, seconds(since: start))
     }
 
     static let accounts = 10_000

@@ -82,7 +82,7 @@ struct BenchRecovery {
             self.report([
                 "workload": "restore", "round": round, "events": report.headPosition, "views_from": useSnapshot ? "snapshot" : "replay",
                 "verify_seconds": report.verifySeconds, "lay_down_seconds": report.importSeconds, "views_seconds": report.viewsSeconds,
-                "projections_seconds": report.projectionsSeconds,
+                "projections_seconds": report.projectionsSeconds, "snapshot_copy_seconds": report.snapshotCopySeconds,
                 "seconds": report.verifySeconds + report.importSeconds + report.viewsSeconds,
             ])
             try? FileManager.default.removeItem(atPath: target)
