@@ -111,6 +111,7 @@ public final class Environment: Sendable {
             var flags = UInt32(MDB_NOTLS)
             if configuration.readOnly { flags |= UInt32(MDB_RDONLY) }
             if configuration.unsafeNoSync { flags |= UInt32(MDB_NOSYNC) }
+            if configuration.derivedNoMetaSync { flags |= UInt32(MDB_NOMETASYNC) }
             if configuration.noLock { flags |= UInt32(MDB_NOLOCK) }
             try check(mdb_env_open(handle, path, flags, 0o644), "mdb_env_open", path: path)
             var fd: Int32 = -1

@@ -13,6 +13,10 @@ public struct EnvironmentConfiguration: Sendable, Equatable {
     public var readOnly: Bool
     /// Skip fsync on commit. Never for real data: only benchmarks that say so use it.
     public var unsafeNoSync: Bool
+    /// Flush once per commit instead of twice (`MDB_NOMETASYNC`): the meta page is written but
+    /// not flushed, so a system crash may undo the last commit, never tear it. For derived
+    /// state that can be rebuilt from the log (the views), never for the log itself.
+    public var derivedNoMetaSync: Bool
     /// Open without LMDB's lock file (`MDB_NOLOCK`): only for read-only opens of a copy that
     /// no process writes (a backup being verified), so checking it leaves no `lock.mdb` behind.
     public var noLock: Bool
@@ -25,6 +29,7 @@ public struct EnvironmentConfiguration: Sendable, Equatable {
     ///   - readersMax: the number of reader slots.
     ///   - readOnly: whether to open read-only.
     ///   - unsafeNoSync: whether to skip fsync on commit (benchmarks only).
+    ///   - derivedNoMetaSync: whether to flush once a commit (rebuildable views only).
     ///   - noLock: whether to open without a lock file (read-only copies only).
     public init(
         mapSizeBytes: Int,
@@ -32,6 +37,7 @@ public struct EnvironmentConfiguration: Sendable, Equatable {
         readersMax: Int = 512,
         readOnly: Bool,
         unsafeNoSync: Bool = false,
+        derivedNoMetaSync: Bool = false,
         noLock: Bool = false
     ) {
         precondition(!noLock || readOnly, "only a read-only environment may be opened without a lock file")
@@ -42,6 +48,7 @@ public struct EnvironmentConfiguration: Sendable, Equatable {
         self.readersMax = readersMax
         self.readOnly = readOnly
         self.unsafeNoSync = unsafeNoSync
+        self.derivedNoMetaSync = derivedNoMetaSync
         self.noLock = noLock
     }
 }

@@ -25,7 +25,11 @@ public final class ViewStore: Sendable {
         do {
             let environment = try Environment.open(
                 at: path, databases: names,
-                configuration: EnvironmentConfiguration(mapSizeBytes: mapSizeBytes, databasesMax: max(8, names.count + 2), readOnly: false),
+                // Views are rebuilt from the log, and a commit's checkpoint travels with its
+                // data: a system crash that undoes the last views commit only means replaying
+                // those events again. One flush a commit instead of two.
+                configuration: EnvironmentConfiguration(
+                    mapSizeBytes: mapSizeBytes, databasesMax: max(8, names.count + 2), readOnly: false, derivedNoMetaSync: true),
                 writer: writer)
             return ViewStore(environment: environment, writer: writer)
         } catch {
