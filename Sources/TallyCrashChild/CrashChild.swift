@@ -71,7 +71,10 @@ enum CrashChild {
                                 to: stream, events: [ProposedEvent(id: id, type: "crash.tested", payload: payload)])
                         } catch let error as LogError {
                             // The fault tests inject failing fsyncs: report the code and stop.
+                            // The error's message goes to stderr from here: the writer thread's
+                            // log line may not be out yet when exit(3) ends the process.
                             output.write(Data("ERR \(error.code) \(id.uuidString)\n".utf8))
+                            FileHandle.standardError.write(Data("append failed: \(error.code): \(error.message)\n".utf8))
                             exit(3)
                         }
                         // One write(2) per line: a line is either whole in the pipe or absent.
