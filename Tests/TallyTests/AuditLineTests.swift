@@ -36,9 +36,9 @@ import Testing
             #expect(abs(parsed.timeIntervalSince1970 - Double(nanoseconds) / 1e9) < 0.002, "\(text)")
         }
         for value in ["plain", "with \"quotes\" and \\ backslash", "line\nbreak\ttab\u{01}", "ünïcødé ✓", ""] {
-            var out: [UInt8] = []
-            AuditLine.quote(value, into: &out)
-            let back = try JSONSerialization.jsonObject(with: Data(out), options: [.fragmentsAllowed]) as? String
+            var out = LineBuffer(capacity: 1)
+            out.putQuoted(value)
+            let back = try JSONSerialization.jsonObject(with: Data(Array(out.bytes)), options: [.fragmentsAllowed]) as? String
             #expect(back == value)
         }
     }

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import TallyChecksum
 
 /// What an audit export selects; every given filter must match.
@@ -21,10 +21,25 @@ public struct AuditFilter: Sendable {
         self.since == nil && self.until == nil && self.stream == nil && self.category == nil && self.actor == nil && self.types.isEmpty
     }
 
-    func matches(_ event: RecordedEvent) -> Bool {
-        (self.since.map { event.recordedAtNanoseconds >= $0 } ?? true) && (self.until.map { event.recordedAtNanoseconds <= $0 } ?? true)
-            && (self.stream.map { event.streamID == $0 } ?? true) && (self.category.map { event.category == $0 } ?? true)
-            && (self.actor.map { event.metadata.actor == $0 } ?? true) && (self.types.isEmpty || self.types.contains(event.type))
+    /// Whether the record is selected, decided on its bytes (no decode).
+    func matches(_ view: RecordView) -> Bool {
+        let time = view.recordedAtNanoseconds
+        if let since = self.since, time < since { return false }
+        if let until = self.until, time > until { return false }
+        if let stream = self.stream, !stream.utf8.elementsEqual(view.streamIDBytes) { return false }
+        if let category = self.category {
+            let bytes = view.streamIDBytes
+            let end = bytes.firstIndex(of: UInt8(ascii: "-")) ?? bytes.count
+            if !category.utf8.elementsEqual(UnsafeRawBufferPointer(rebasing: bytes[0..<end])) { return false }
+        }
+        if let actor = self.actor {
+            var found = false
+            _ = view.forEachMetadataEntry { key, value in
+                if "actor".utf8.elementsEqual(key) { found = actor.utf8.elementsEqual(value) }
+            }
+            if !found { return false }
+        }
+        return self.types.isEmpty || self.types.contains(String(decoding: view.typeBytes, as: UTF8.self))
     }
 
     var description: [String: String] {
@@ -97,59 +112,68 @@ extension Ledger {
         progress: (UInt64, UInt64) -> Void = { _, _ in }
     ) throws -> AuditManifest {
         let last = min(filter.toPosition ?? self.log.headPosition, self.log.headPosition)
-        guard FileManager.default.createFile(atPath: path, contents: nil), let handle = FileHandle(forWritingAtPath: path) else {
-            throw LogError(.invalidArgument, "cannot create \(path)")
-        }
-        defer { try? handle.close() }
-        var xxh3 = XXH3Stream()
-        var sha256 = SHA256Stream()
-        var buffer: [UInt8] = []
-        func write(_ bytes: [UInt8], flush: Bool = false) {
-            buffer.append(contentsOf: bytes)
-            if flush || buffer.count >= 1 << 20 {
-                buffer.withUnsafeBytes { xxh3.update($0) }
-                sha256.update(buffer)
-                handle.write(Data(buffer))
-                buffer.removeAll(keepingCapacity: true)
-            }
-        }
-        if format == .csv { write(AuditLine.csvHeader) }
+        let output = try HashedFileOutput(path: path)
+        var line = LineBuffer()
+        if format == .csv { line.put(AuditLine.csvHeader) }
         var count: UInt64 = 0
-        var first: RecordedEvent?
-        var previous: RecordedEvent?
-        var position = max(filter.fromPosition, 1)
-        while position <= last {
-            // Pages of 1,000 records: memory stays flat whatever the export's size.
-            let page = try self.log.records(fromPosition: position, limit: Int(min(1_000, last - position + 1)), releasingPages: true)
-            guard let tail = page.last else { break }
-            for (event, bytes) in page where event.position <= last && filter.matches(event) {
-                if first == nil { first = event }
-                previous = event
-                count += 1
-                write(format == .jsonl ? AuditLine.jsonl(event, record: withProof ? bytes : nil) : AuditLine.csv(event))
+        var first: Ends?
+        var previous: Ends?
+        // Each record goes from the memory map straight to text; the file's checksums and
+        // writes run on the other core (``HashedFileOutput``).
+        try self.log.forEachRecord(
+            fromPosition: max(filter.fromPosition, 1), through: last, releasingPages: true, progress: { progress($0, last) }
+        ) { view in
+            guard filter.matches(view) else { return }
+            let ends = Ends(view)
+            if first == nil { first = ends }
+            previous = ends
+            count += 1
+            switch format {
+            case .jsonl: try AuditLine.jsonl(view, withProof: withProof, into: &line)
+            case .csv: line.put(AuditLine.csv(try EventLog.decoded(view)))
             }
-            position = tail.event.position + 1
-            progress(min(position - 1, last), last)
+            if line.count >= 1 << 16 {
+                output.append(line.bytes)
+                line.removeAll()
+            }
         }
-        write([], flush: true)
+        output.append(line.bytes)
+        let digest = try output.finish()
         let seals = try first.flatMap { first in
             try previous.map { last in try self.log.seals(covering: first.position...last.position) }
         } ?? []
         let name = URL(fileURLWithPath: path).lastPathComponent
+        let xxh3 = digest.xxh3
+        let sha256 = digest.sha256
         let manifest = AuditManifest(
             createdAt: AuditLine.rfc3339(UInt64(Date().timeIntervalSince1970 * 1e9)), format: format.rawValue, file: name,
             filters: filter.description, chainComplete: filter.isChainComplete, withProof: withProof && format == .jsonl, count: count,
             firstPosition: first?.position, lastPosition: previous?.position,
-            firstRecordedAt: first.map { AuditLine.rfc3339($0.recordedAtNanoseconds) },
-            lastRecordedAt: previous.map { AuditLine.rfc3339($0.recordedAtNanoseconds) },
+            firstRecordedAt: first.map { AuditLine.rfc3339($0.recordedAt) },
+            lastRecordedAt: previous.map { AuditLine.rfc3339($0.recordedAt) },
             previousChecksumAtStart: first.map { XXH3.hex($0.previousChecksum) }, checksumAtEnd: previous.map { XXH3.hex($0.checksum) },
             seals: seals.map { AuditManifest.Seal(first: $0.first, last: $0.last, seal: $0.seal) },
-            xxh3: XXH3.hex(xxh3.digest()), sha256: sha256.hex())
+            xxh3: xxh3, sha256: sha256)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(manifest).write(to: URL(fileURLWithPath: path + ".manifest.json"))
         try "XXH3 (\(name)) = \(manifest.xxh3)\n".write(toFile: path + ".xxh3", atomically: true, encoding: .utf8)
         try "\(manifest.sha256)  \(name)\n".write(toFile: path + ".sha256", atomically: true, encoding: .utf8)
         return manifest
+    }
+}
+
+/// What the manifest keeps of an export's first and last record.
+private struct Ends {
+    var position: UInt64
+    var recordedAt: UInt64
+    var checksum: UInt64
+    var previousChecksum: UInt64
+
+    init(_ view: RecordView) {
+        self.position = view.position
+        self.recordedAt = view.recordedAtNanoseconds
+        self.checksum = view.storedChecksum
+        self.previousChecksum = view.previousChecksum
     }
 }

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import TallyChecksum
 
 /// What `tally audit verify` found: nothing (valid) or the problems, each with its line.
@@ -112,12 +112,19 @@ extension Ledger {
             result.fail(line, "the record (proof) is missing or not base64")
             return
         }
-        let record: RecordedEvent
-        do { record = try EventLog.decodeRecord(Array(data)) } catch {
+        let bytes = Array(data)
+        let expected: [UInt8]
+        do {
+            _ = try EventLog.decodeRecord(bytes)
+            expected = try bytes.withUnsafeBytes { raw in
+                var out = LineBuffer()
+                try AuditLine.jsonl(try RecordView(raw), withProof: true, into: &out)
+                return Array(out.bytes)
+            }
+        } catch {
             result.fail(line, "the record does not verify: \(error)")
             return
         }
-        let expected = AuditLine.jsonl(record, record: Array(data))
         guard let canonical = (try? JSONSerialization.jsonObject(with: Data(expected))) as? [String: Any] else { return }
         for key in ["position", "stream", "stream_version", "event_id", "type", "recorded_at", "metadata", "payload", "checksum", "previous_checksum"] {
             if !Self.same(object[key], canonical[key]) {

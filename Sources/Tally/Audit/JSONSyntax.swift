@@ -4,15 +4,19 @@
 enum JSONSyntax {
     /// `true` when `bytes` hold exactly one JSON value, with optional whitespace around it.
     static func isValid(_ bytes: [UInt8]) -> Bool {
+        bytes.withUnsafeBytes { Self.isValid($0) }
+    }
+
+    /// `true` when `bytes` hold exactly one JSON value, with optional whitespace around it.
+    static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        let buffer = bytes.bindMemory(to: UInt8.self)
         // Text outside ASCII must be valid UTF-8 (a JSONL line is UTF-8).
-        if bytes.contains(where: { $0 >= 0x80 }), String(validating: bytes, as: UTF8.self) == nil { return false }
-        return bytes.withUnsafeBufferPointer { buffer in
-            var parser = Parser(bytes: buffer)
-            parser.skipWhitespace()
-            guard parser.value(depth: 0) else { return false }
-            parser.skipWhitespace()
-            return parser.index == buffer.count
-        }
+        if buffer.contains(where: { $0 >= 0x80 }), String(validating: buffer, as: UTF8.self) == nil { return false }
+        var parser = Parser(bytes: buffer)
+        parser.skipWhitespace()
+        guard parser.value(depth: 0) else { return false }
+        parser.skipWhitespace()
+        return parser.index == buffer.count
     }
 
     private struct Parser {

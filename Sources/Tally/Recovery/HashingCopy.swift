@@ -27,11 +27,7 @@ enum HashingCopy {
         let (readEnd, writeEnd) = (fds[0], fds[1])
         // A 1 MiB pipe instead of 64 KiB: far fewer wake-ups between LMDB's writer and us.
         _ = fcntl(writeEnd, 1031, Int32(Self.chunkSize))  // F_SETPIPE_SZ (Linux; not exported to Swift)
-        var direct = open(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | Self.directFlag, 0o644)
-        if direct < 0, errno == EINVAL {  // tmpfs and some others refuse O_DIRECT
-            direct = open(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        }
-        let output = direct
+        let output = ChunkWriter.openOutput(target)
         guard output >= 0 else {
             close(readEnd)
             close(writeEnd)
@@ -68,7 +64,7 @@ enum HashingCopy {
     private static func drain(_ input: Int32, into output: Int32, target: String, path: String) throws -> FileDigest {
         let buffers = (0..<Self.chunks).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: Self.chunkSize, alignment: 4096) }
         defer { for buffer in buffers { buffer.deallocate() } }
-        let writer = ChunkWriter(output: output, target: target, slots: Self.chunks)
+        let writer = ChunkWriter(output: output, target: target, slots: Self.chunks, hashesSHA256: false)
         let thread = Thread { writer.run() }
         thread.start()
         var sha256 = SHA256Stream()
@@ -107,69 +103,5 @@ enum HashingCopy {
         if let error = writer.error { throw error }
         guard fsync(output) == 0 else { throw RecoveryError(.io, "fsync of \(target) failed: \(String(cString: strerror(errno)))", file: target) }
         return FileDigest(path: path, bytes: bytes, xxh3: XXH3.hex(writer.xxh3.digest()), sha256: sha256.hex())
-    }
-}
-
-/// The writing half of a ``HashingCopy``: computes the XXH3 of the chunks it is handed and
-/// writes them, in order, and frees their slots (the reading half computes the SHA-256, so
-/// the two hashes run on two cores). After a failed write it keeps freeing slots (so the reader never
-/// blocks) and reports the first error.
-private final class ChunkWriter: @unchecked Sendable {
-    // @unchecked: `queue` is guarded by `lock`; `error` and `xxh3` are written by the
-    // writer thread before it signals `done` and read by the reader only after waiting on it.
-    let free: DispatchSemaphore
-    let done = DispatchSemaphore(value: 0)
-    private let ready = DispatchSemaphore(value: 0)
-    private let lock = NSLock()
-    private var queue: [UnsafeRawBufferPointer?] = []
-    private(set) var error: RecoveryError?
-    private(set) var xxh3 = XXH3Stream()
-    private let output: Int32
-    private let target: String
-
-    init(output: Int32, target: String, slots: Int) {
-        self.output = output
-        self.target = target
-        self.free = DispatchSemaphore(value: slots)
-    }
-
-    func submit(_ chunk: UnsafeRawBufferPointer) {
-        self.lock.withLock { self.queue.append(chunk) }
-        self.ready.signal()
-    }
-
-    /// No more chunks: the writer ends after the queued ones.
-    func finish() {
-        self.lock.withLock { self.queue.append(nil) }
-        self.ready.signal()
-    }
-
-    func run() {
-        while true {
-            self.ready.wait()
-            let next = self.lock.withLock { self.queue.removeFirst() }
-            guard let chunk = next else { break }
-            self.xxh3.update(chunk)
-            if self.error == nil { self.write(chunk) }
-            self.free.signal()
-        }
-        self.done.signal()
-    }
-
-    private func write(_ chunk: UnsafeRawBufferPointer) {
-        if chunk.count % 4096 != 0 {  // the last, short chunk: O_DIRECT needs whole blocks
-            let flags = fcntl(self.output, F_GETFL)
-            if flags >= 0 { _ = fcntl(self.output, F_SETFL, flags & ~HashingCopy.directFlag) }
-        }
-        var written = 0
-        while written < chunk.count {
-            let n = Glibc.write(self.output, chunk.baseAddress?.advanced(by: written), chunk.count - written)
-            if n < 0, errno == EINTR { continue }
-            guard n > 0 else {
-                self.error = RecoveryError(.io, "cannot write \(self.target): \(String(cString: strerror(errno)))", file: self.target)
-                return
-            }
-            written += n
-        }
     }
 }

@@ -29,6 +29,63 @@ extension EventLog {
         }
     }
 
+    /// Calls `body` with every record from `position` through `last` (or the head, when it
+    /// is lower), in order, each checked (length, format, position, XXH3-64 checksum, and its
+    /// link to the record before it) without copying or decoding it: the fast path of an
+    /// export that turns records straight into text.
+    ///
+    /// The view points into the memory map and is valid only during the call. Records are
+    /// read in pages of `pageSize`, each page in its own short read transaction, so a long
+    /// scan never holds a snapshot for long; with `releasingPages` the map's pages of each
+    /// page of records are handed back afterwards (see ``records(fromPosition:limit:releasingPages:)``).
+    /// `progress` hears the last position done after every page.
+    ///
+    /// - Throws: ``LogError`` `corruption` naming the first bad position, or what `body` throws.
+    public func forEachRecord(
+        fromPosition position: UInt64, through last: UInt64, pageSize: Int = 4_096, releasingPages: Bool = false,
+        progress: (UInt64) -> Void = { _ in }, _ body: (RecordView) throws -> Void
+    ) throws {
+        guard position > 0 else { throw LogError(.invalidArgument, "positions start at 1") }
+        let end = min(last, self.headPosition)
+        var next = position
+        var previousChecksum: UInt64?
+        while next <= end {
+            let pageEnd = min(end, next + UInt64(max(pageSize, 1)) - 1)
+            try self.environment.read { txn in
+                try txn.withCursor(self.databases.log) { cursor throws in
+                    var span = MappedSpan()
+                    defer { if releasingPages { span.release() } }
+                    var entry = try Keys.withPosition(next) { key in try cursor.seek(atLeast: key) }
+                    while next <= pageEnd {
+                        guard let current = entry, Keys.position(current.key) == next else {
+                            throw LogError(.corruption, "record \(next) is missing from the log", position: next)
+                        }
+                        let view = try Self.checkedView(current.value, position: next)
+                        if let previousChecksum, view.previousChecksum != previousChecksum {
+                            throw LogError(
+                                .corruption, "record \(next) does not chain onto record \(next - 1) (a record was changed, lost or inserted)",
+                                position: next)
+                        }
+                        try body(view)
+                        span.include(current.value)
+                        previousChecksum = view.storedChecksum
+                        next += 1
+                        entry = next <= pageEnd ? try cursor.next() : nil
+                    }
+                }
+            }
+            progress(pageEnd)
+        }
+    }
+
+    /// Decodes a record ``forEachRecord(fromPosition:through:pageSize:releasingPages:progress:_:)``
+    /// handed over, copying its parts.
+    ///
+    /// - Throws: ``LogError`` `corruption` when a text part is not UTF-8 or the metadata is malformed.
+    public static func decoded(_ view: RecordView) throws(LogError) -> RecordedEvent {
+        try Self.decoded(view, position: view.position)
+    }
+
     /// Decodes stored record bytes after checking their length, format and XXH3 checksum;
     /// throws ``LogError`` `corruption` naming what is wrong.
     public static func decodeRecord(_ bytes: [UInt8]) throws -> RecordedEvent {

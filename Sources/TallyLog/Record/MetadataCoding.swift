@@ -32,6 +32,30 @@ enum MetadataCoding {
         return EventMetadata(entries: entries)
     }
 
+    /// Visits the entries' raw key and value bytes; `false` when the bytes are malformed.
+    static func forEach(
+        _ bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Void
+    ) rethrows -> Bool {
+        if bytes.isEmpty { return true }
+        guard bytes.count >= 2 else { return false }
+        let count = Int(bytes.loadLE(UInt16.self, at: 0))
+        var offset = 2
+        for _ in 0..<count {
+            guard let key = slice(bytes, &offset), let value = slice(bytes, &offset) else { return false }
+            try body(key, value)
+        }
+        return offset == bytes.count
+    }
+
+    private static func slice(_ bytes: UnsafeRawBufferPointer, _ offset: inout Int) -> UnsafeRawBufferPointer? {
+        guard offset + 2 <= bytes.count else { return nil }
+        let length = Int(bytes.loadLE(UInt16.self, at: offset))
+        offset += 2
+        guard offset + length <= bytes.count else { return nil }
+        defer { offset += length }
+        return UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + length)])
+    }
+
     private static func string(_ bytes: UnsafeRawBufferPointer, _ offset: inout Int) -> String? {
         guard offset + 2 <= bytes.count else { return nil }
         let length = Int(bytes.loadLE(UInt16.self, at: offset))

@@ -63,22 +63,32 @@ public struct RecordView {
     }
 
     /// The event id's 16 bytes, as stored (the same bytes as the `ids` index key).
-    var eventIDBytes: UnsafeRawBufferPointer { self.slice(RecordLayout.eventIDOffset, 16) }
+    public var eventIDBytes: UnsafeRawBufferPointer { self.slice(RecordLayout.eventIDOffset, 16) }
 
     /// The stream id's UTF-8 bytes.
     public var streamIDBytes: UnsafeRawBufferPointer {
         self.slice(RecordLayout.headerBytes, self.streamIDLength)
     }
-    var typeBytes: UnsafeRawBufferPointer {
+    /// The type's bytes (ASCII).
+    public var typeBytes: UnsafeRawBufferPointer {
         self.slice(RecordLayout.headerBytes + self.streamIDLength, self.typeLength)
     }
-    var metadataBytes: UnsafeRawBufferPointer {
+    /// The encoded metadata (docs/format.md); ``forEachMetadataEntry(_:)`` reads it.
+    public var metadataBytes: UnsafeRawBufferPointer {
         self.slice(RecordLayout.headerBytes + self.streamIDLength + self.typeLength, self.metadataLength)
     }
-    var payloadBytes: UnsafeRawBufferPointer {
+    /// The payload's bytes.
+    public var payloadBytes: UnsafeRawBufferPointer {
         self.slice(
             RecordLayout.headerBytes + self.streamIDLength + self.typeLength + self.metadataLength,
             self.payloadLength)
+    }
+
+    /// Calls `body` with each metadata entry's key and value bytes, in stored order (sorted
+    /// by key bytes), without copying them; `false` when the metadata is malformed (then
+    /// `body` may have seen some entries).
+    public func forEachMetadataEntry(_ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> Void) rethrows -> Bool {
+        try MetadataCoding.forEach(self.metadataBytes, body)
     }
 
     /// The stored previous-record checksum.

@@ -1,0 +1,90 @@
+import Foundation
+@testable import Tally
+import TallyChecksum
+import TallyTesting
+import Testing
+
+/// The export's line writer works from record bytes, not decoded events: every field of
+/// every line, read back by `JSONSerialization`, equals the decoded event, for the awkward
+/// content an export meets (escapes, control characters, non-ASCII text, payloads that are
+/// not JSON or not UTF-8, no metadata).
+@Suite struct AuditLineFieldsTests {
+    @Test func everyFieldOfALineEqualsTheDecodedEvent() async throws {
+        try await withTemporaryDirectory { dir in
+            let ledger = try await Ledger.open(at: dir.path, configuration: LogConfiguration(createIfMissing: true), expiryInterval: nil)
+            let payloads: [[UInt8]] = [
+                Array(#"{"amount":"500","memo":"caf\u00e9 \"q\" \\ / \n"}"#.utf8), Array("not json, \"quoted\"\n\u{01}".utf8),
+                [0x7B, 0xFF, 0xFE, 0x7D], [], Array("ünïcødé ✓".utf8), Array("[1, 2.5e3, null, true]".utf8),
+            ]
+            let metadata: [EventMetadata] = [
+                .empty, EventMetadata(actor: "agent \"7\"\t", correlationID: "c-1", extra: ["zeta": "ž", "alpha": "line\nbreak"]),
+            ]
+            for (index, payload) in payloads.enumerated() {
+                _ = try await ledger.log.append(
+                    to: "odd-\"stream\"-\(index)-é",
+                    events: [ProposedEvent(type: "note.added", payload: payload, metadata: metadata[index % metadata.count])])
+            }
+            let path = dir.path + "/odd.jsonl"
+            _ = try ledger.exportAudit(to: path, format: .jsonl, filter: AuditFilter(), withProof: true)
+            let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+            let events = try ledger.log.read(fromPosition: 1, limit: 100)
+            #expect(lines.count == events.count)
+            for (line, event) in zip(lines, events) {
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(line)")
+                #expect(object["position"] as? Int == Int(event.position))
+                #expect(object["stream"] as? String == event.streamID)
+                #expect(object["stream_version"] as? Int == Int(event.streamVersion))
+                #expect(object["event_id"] as? String == event.id.uuidString.lowercased())
+                #expect(object["type"] as? String == event.type)
+                #expect(object["recorded_at"] as? String == RFC3339.format(nanoseconds: event.recordedAtNanoseconds))
+                #expect(object["checksum"] as? String == XXH3.hex(event.checksum))
+                #expect(object["previous_checksum"] as? String == XXH3.hex(event.previousChecksum))
+                var expectedMetadata: [String: String] = [:]
+                for entry in event.metadata.entries { expectedMetadata[entry.key] = entry.value }
+                #expect(object["metadata"] as? [String: String] == expectedMetadata)
+                let payload = object["payload"].flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.fragmentsAllowed, .sortedKeys]) }
+                let expected = (try? JSONSerialization.jsonObject(with: Data(event.payload), options: [.fragmentsAllowed]))
+                    ?? String(decoding: event.payload, as: UTF8.self)
+                #expect(payload == (try? JSONSerialization.data(withJSONObject: expected, options: [.fragmentsAllowed, .sortedKeys])), "\(line)")
+                let record = try #require((object["record"] as? String).flatMap { Data(base64Encoded: $0) })
+                #expect(try EventLog.decodeRecord(Array(record)) == event)
+            }
+            #expect(try Ledger.verifyAuditExport(at: path, against: ledger.log).isValid)
+        }
+    }
+
+    @Test func numbersHashesIDsTimesAndBase64MatchFoundation() throws {
+        var out = LineBuffer(capacity: 1)
+        for value: UInt64 in [0, 9, 10, 99, 100, 1_234_567_890, UInt64.max] {
+            out.removeAll()
+            out.putDecimal(value)
+            #expect(String(decoding: out.bytes, as: UTF8.self) == String(value))
+            out.removeAll()
+            out.putHex(value)
+            #expect(String(decoding: out.bytes, as: UTF8.self) == XXH3.hex(value))
+        }
+        for _ in 0..<20 {
+            let id = UUID()
+            out.removeAll()
+            withUnsafeBytes(of: id.uuid) { out.putUUID($0) }
+            #expect(String(decoding: out.bytes, as: UTF8.self) == id.uuidString.lowercased())
+        }
+        for length in 0..<12 {
+            let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 250) }
+            out.removeAll()
+            bytes.withUnsafeBytes { out.putBase64($0) }
+            #expect(String(decoding: out.bytes, as: UTF8.self) == Data(bytes).base64EncodedString())
+        }
+        // Civil dates from the day count agree with the C library, leap days and centuries included.
+        var generator = SystemRandomNumberGenerator()
+        let samples: [UInt64] = [0, 951_782_400, 951_868_799, 4_102_444_799, 1_709_164_800, 16_725_225_600] + (0..<2_000).map { _ in UInt64.random(in: 0..<(1 << 34), using: &generator) }
+        for seconds in samples {
+            var time = time_t(seconds)
+            var parts = tm()
+            gmtime_r(&time, &parts)
+            let expected = String(
+                format: "%04d-%02d-%02dT%02d:%02d:%02d.000000007Z", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec)
+            #expect(RFC3339.format(nanoseconds: seconds * 1_000_000_000 + 7) == expected)
+        }
+    }
+}
