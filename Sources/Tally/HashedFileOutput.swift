@@ -1,8 +1,8 @@
 import Foundation
 import TallyChecksum
 
-/// A file written on two cores: the caller appends bytes into 1 MiB chunks while a
-/// ``ChunkWriter`` thread computes the XXH3-64 and SHA-256 of the chunks before and writes
+/// A file written on several cores: the caller appends bytes into 1 MiB chunks while
+/// ``ChunkWriter``'s threads compute the XXH3-64 and SHA-256 of the chunks before and write
 /// them (with `O_DIRECT` where the filesystem allows it). The audit export writes its lines
 /// through one, so formatting and hashing overlap.
 final class HashedFileOutput {
@@ -27,8 +27,7 @@ final class HashedFileOutput {
         self.descriptor = descriptor
         self.buffers = (0..<Self.chunks).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: Self.chunkSize, alignment: 4096) }
         self.writer = ChunkWriter(output: descriptor, target: path, slots: Self.chunks, hashesSHA256: true)
-        let writer = self.writer
-        Thread { writer.run() }.start()
+        self.writer.start()
     }
 
     deinit {

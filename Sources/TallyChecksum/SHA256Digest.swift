@@ -23,10 +23,19 @@ public struct SHA256Stream: Sendable {
 
     /// The digest as 64 lowercase hex digits.
     public func hex() -> String {
-        self.hasher.finalize().map { byte in
-            let digits = Array("0123456789abcdef")
-            return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
-        }.joined()
+        self.hasher.finalize().withUnsafeBytes { Self.hex($0) }
+    }
+
+    /// Bytes as lowercase hex, two digits each.
+    public static func hex(_ bytes: UnsafeRawBufferPointer) -> String {
+        let digits: StaticString = "0123456789abcdef"
+        return String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+            for (index, byte) in bytes.enumerated() {
+                out[2 * index] = digits.utf8Start[Int(byte >> 4)]
+                out[2 * index + 1] = digits.utf8Start[Int(byte & 0x0F)]
+            }
+            return bytes.count * 2
+        }
     }
 }
 

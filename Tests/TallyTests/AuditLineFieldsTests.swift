@@ -87,4 +87,28 @@ import Testing
             #expect(RFC3339.format(nanoseconds: seconds * 1_000_000_000 + 7) == expected)
         }
     }
+
+    /// The word-at-a-time scans (eight bytes per step) miss no byte that needs a look,
+    /// wherever it falls in the word.
+    @Test func quotingAndTheSyntaxCheckSeeEveryByteOfALongString() throws {
+        let alphabet: [String] = ["a", "Z", "0", " ", "\"", "\\", "\n", "\t", "\u{01}", "\u{1F}", "é", "✓", "/", "~", "\u{7F}"]
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<500 {
+            let value = (0..<Int.random(in: 0..<40, using: &generator)).map { _ in alphabet.randomElement(using: &generator) ?? "a" }.joined()
+            var out = LineBuffer(capacity: 1)
+            out.putQuoted(value)
+            let bytes = Array(out.bytes)
+            #expect(try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]) as? String == value)
+            #expect(JSONSyntax.isValid(bytes))
+            // The same text with one raw control character or quote inside is not a JSON string.
+            if bytes.count > 2 {
+                for bad: UInt8 in [0x0A, 0x01, UInt8(ascii: "\"")] {
+                    var broken = bytes
+                    broken.insert(bad, at: Int.random(in: 1..<(bytes.count - 1), using: &generator))
+                    let foundation = (try? JSONSerialization.jsonObject(with: Data(broken), options: [.fragmentsAllowed])) != nil
+                    #expect(JSONSyntax.isValid(broken) == foundation, "\(String(decoding: broken, as: UTF8.self))")
+                }
+            }
+        }
+    }
 }

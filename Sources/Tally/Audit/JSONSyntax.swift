@@ -10,13 +10,22 @@ enum JSONSyntax {
     /// `true` when `bytes` hold exactly one JSON value, with optional whitespace around it.
     static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
         let buffer = bytes.bindMemory(to: UInt8.self)
-        // Text outside ASCII must be valid UTF-8 (a JSONL line is UTF-8).
-        if buffer.contains(where: { $0 >= 0x80 }), String(validating: buffer, as: UTF8.self) == nil { return false }
         var parser = Parser(bytes: buffer)
         parser.skipWhitespace()
         guard parser.value(depth: 0) else { return false }
         parser.skipWhitespace()
-        return parser.index == buffer.count
+        guard parser.index == buffer.count else { return false }
+        // Text outside ASCII must be valid UTF-8 (a JSONL line is UTF-8).
+        return !Self.hasHigh(bytes) || String(validating: buffer, as: UTF8.self) != nil
+    }
+
+    private static func hasHigh(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var index = 0
+        while index + 8 <= bytes.count {
+            if JSONBytes.hasHigh(bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)) { return true }
+            index += 8
+        }
+        return bytes[index...].contains { $0 >= 0x80 }
     }
 
     private struct Parser {
@@ -108,6 +117,13 @@ enum JSONSyntax {
         mutating func string() -> Bool {
             self.index += 1
             while let byte = self.current {
+                // Eight plain bytes at a time (UTF-8 was checked up front).
+                if self.index + 8 <= self.bytes.count,
+                    !JSONBytes.mayNeedEscape(UnsafeRawBufferPointer(self.bytes).loadUnaligned(fromByteOffset: self.index, as: UInt64.self))
+                {
+                    self.index += 8
+                    continue
+                }
                 self.index += 1
                 switch byte {
                 case UInt8(ascii: "\""): return true

@@ -10,12 +10,19 @@ struct LineBuffer: ~Copyable {
     /// Bytes written since the last ``removeAll()``.
     private(set) var count = 0
 
+    /// The second of the last time written, and its first 20 bytes.
+    private var cachedSecond = UInt64.max
+    private let cachedTime = UnsafeMutablePointer<UInt8>.allocate(capacity: 20)
+
     init(capacity: Int = 1 << 16) {
         self.capacity = max(capacity, 64)
         self.base = UnsafeMutablePointer<UInt8>.allocate(capacity: self.capacity)
     }
 
-    deinit { self.base.deallocate() }
+    deinit {
+        self.base.deallocate()
+        self.cachedTime.deallocate()
+    }
 
     /// The bytes written; valid until the next mutation.
     var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: self.base, count: self.count) }
@@ -56,18 +63,26 @@ struct LineBuffer: ~Copyable {
     @inline(__always)
     mutating func put(_ bytes: UnsafeRawBufferPointer) {
         guard let source = bytes.baseAddress, !bytes.isEmpty else { return }
-        self.reserve(bytes.count)
-        (self.base + self.count).update(from: source.assumingMemoryBound(to: UInt8.self), count: bytes.count)
-        self.count += bytes.count
+        let count = bytes.count
+        self.reserve(count)
+        let target = UnsafeMutableRawPointer(self.base + self.count)
+        if count >= 8 && count <= 64 {
+            // Short pieces (keys, ids, names) as 8-byte words, the last one overlapping:
+            // a `memmove` call costs more than the copy.
+            var offset = 0
+            while offset < count - 8 {
+                target.storeBytes(of: source.loadUnaligned(fromByteOffset: offset, as: UInt64.self), toByteOffset: offset, as: UInt64.self)
+                offset += 8
+            }
+            target.storeBytes(of: source.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self), toByteOffset: count - 8, as: UInt64.self)
+        } else {
+            target.copyMemory(from: source, byteCount: count)
+        }
+        self.count += count
     }
 
     mutating func put(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { self.put($0) }
-    }
-
-    mutating func put(_ text: String) {
-        var text = text
-        text.withUTF8 { self.put(UnsafeRawBufferPointer($0)) }
     }
 
     /// ``putQuoted(_:)-(UnsafeRawBufferPointer)`` of a string's UTF-8.
@@ -79,49 +94,73 @@ struct LineBuffer: ~Copyable {
     /// 16 lowercase hex digits, as `xxhsum` prints a hash.
     mutating func putHex(_ value: UInt64) {
         self.reserve(16)
-        for index in 0..<16 {
-            self.base[self.count + index] = Self.hexDigits[Int((value >> UInt64(60 - 4 * index)) & 0xF)]
+        let target = UnsafeMutableRawPointer(self.base + self.count)
+        for index in 0..<8 {
+            target.storeBytes(of: Self.hexPair(UInt8(truncatingIfNeeded: value >> UInt64(56 - 8 * index))), toByteOffset: 2 * index, as: UInt16.self)
         }
         self.count += 16
+    }
+
+    /// A byte's two hex digits as they lie in memory.
+    @inline(__always)
+    private static func hexPair(_ byte: UInt8) -> UInt16 {
+        UnsafeRawPointer(Self.hexPairs.utf8Start).loadUnaligned(fromByteOffset: 2 * Int(byte), as: UInt16.self)
     }
 
     /// Decimal digits.
     mutating func putDecimal(_ value: UInt64) {
         self.reserve(20)
-        var digits = 1
-        var rest = value / 10
-        while rest > 0 {
-            digits += 1
-            rest /= 10
+        // Written backwards into a scratch word pair, then copied: one division per digit.
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { scratch in
+            var value = value
+            repeat {
+                count += 1
+                scratch[24 - count] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: value % 10)
+                value /= 10
+            } while value > 0
+            self.put(UnsafeRawBufferPointer(rebasing: scratch[(24 - count)..<24]))
         }
-        var value = value
-        for index in stride(from: self.count + digits - 1, through: self.count, by: -1) {
-            self.base[index] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: value % 10)
-            value /= 10
-        }
-        self.count += digits
     }
 
     /// A UUID's 16 bytes (RFC 4122 order) as 36 lowercase characters with dashes.
     mutating func putUUID(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count >= 16, let source = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
         self.reserve(36)
-        var out = self.count
+        let target = UnsafeMutableRawPointer(self.base + self.count)
+        var out = 0
         for index in 0..<16 {
             if index == 4 || index == 6 || index == 8 || index == 10 {
-                self.base[out] = UInt8(ascii: "-")
+                target.storeBytes(of: UInt8(ascii: "-"), toByteOffset: out, as: UInt8.self)
                 out += 1
             }
-            self.base[out] = Self.hexDigits[Int(bytes[index] >> 4)]
-            self.base[out + 1] = Self.hexDigits[Int(bytes[index] & 0xF)]
+            target.storeBytes(of: Self.hexPair(source[index]), toByteOffset: out, as: UInt16.self)
             out += 2
         }
-        self.count = out
+        self.count += out
     }
 
     /// `2026-11-22T07:40:01.123456789Z` (``RFC3339/format(nanoseconds:)``).
+    /// Successive lines mostly share their second, so its 20 bytes (`…T07:40:01.`) are
+    /// kept and copied; only the nanoseconds are formatted again.
     mutating func putRFC3339(_ nanoseconds: UInt64) {
         self.reserve(RFC3339.length)
-        RFC3339.write(nanoseconds: nanoseconds, into: self.base + self.count)
+        let target = self.base + self.count
+        let second = nanoseconds / 1_000_000_000
+        if second == self.cachedSecond {
+            target.update(from: self.cachedTime, count: 20)
+            var fraction = nanoseconds % 1_000_000_000
+            for index in stride(from: 28, through: 20, by: -1) {
+                target[index] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: fraction % 10)
+                fraction /= 10
+            }
+            target[29] = UInt8(ascii: "Z")
+        } else {
+            RFC3339.write(nanoseconds: nanoseconds, into: target)
+            self.cachedTime.update(from: target, count: 20)
+            self.cachedSecond = second
+        }
         self.count += RFC3339.length
     }
 
@@ -133,27 +172,42 @@ struct LineBuffer: ~Copyable {
         self.put(UInt8(ascii: "\""))
         var start = 0
         var ascii = true
-        for index in 0..<bytes.count {
+        var index = 0
+        while index < bytes.count {
+            // Eight bytes at a time while none needs a look (nearly all text).
+            if index + 16 <= bytes.count,
+                !JSONBytes.mayNeedEscape(bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)),
+                !JSONBytes.mayNeedEscape(bytes.loadUnaligned(fromByteOffset: index + 8, as: UInt64.self))
+            {
+                index += 16
+                continue
+            }
+            if index + 8 <= bytes.count, !JSONBytes.mayNeedEscape(bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)) {
+                index += 8
+                continue
+            }
             let byte = bytes[index]
+            index += 1
             if byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") {
                 if byte >= 0x80 { ascii = false }
                 continue
             }
-            self.put(UnsafeRawBufferPointer(rebasing: bytes[start..<index]))
+            let escapeAt = index - 1
+            self.put(UnsafeRawBufferPointer(rebasing: bytes[start..<escapeAt]))
             self.reserve(6)
             self.base[self.count] = UInt8(ascii: "\\")
             if byte < 0x20 {
                 self.base[self.count + 1] = UInt8(ascii: "u")
                 self.base[self.count + 2] = UInt8(ascii: "0")
                 self.base[self.count + 3] = UInt8(ascii: "0")
-                self.base[self.count + 4] = Self.hexDigits[Int(byte >> 4)]
-                self.base[self.count + 5] = Self.hexDigits[Int(byte & 0xF)]
+                self.base[self.count + 4] = Self.hexDigit(byte >> 4)
+                self.base[self.count + 5] = Self.hexDigit(byte)
                 self.count += 6
             } else {
                 self.base[self.count + 1] = byte
                 self.count += 2
             }
-            start = index + 1
+            start = index
         }
         self.put(UnsafeRawBufferPointer(rebasing: bytes[start...]))
         self.put(UInt8(ascii: "\""))
@@ -166,20 +220,63 @@ struct LineBuffer: ~Copyable {
         var index = 0
         while index + 3 <= bytes.count {
             let word = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
-            for shift in 0..<4 { self.base[self.count + shift] = Self.base64Digits[Int((word >> UInt32(18 - 6 * shift)) & 0x3F)] }
+            for shift in 0..<4 { self.base[self.count + shift] = Self.base64Digit(word >> UInt32(18 - 6 * shift)) }
             self.count += 4
             index += 3
         }
         let rest = bytes.count - index
         guard rest > 0 else { return }
         let word = UInt32(bytes[index]) << 16 | (rest == 2 ? UInt32(bytes[index + 1]) << 8 : 0)
-        self.base[self.count] = Self.base64Digits[Int(word >> 18)]
-        self.base[self.count + 1] = Self.base64Digits[Int((word >> 12) & 0x3F)]
-        self.base[self.count + 2] = rest == 2 ? Self.base64Digits[Int((word >> 6) & 0x3F)] : UInt8(ascii: "=")
+        self.base[self.count] = Self.base64Digit(word >> 18)
+        self.base[self.count + 1] = Self.base64Digit(word >> 12)
+        self.base[self.count + 2] = rest == 2 ? Self.base64Digit(word >> 6) : UInt8(ascii: "=")
         self.base[self.count + 3] = UInt8(ascii: "=")
         self.count += 4
     }
 
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
-    private static let base64Digits: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+    // Tables as static strings: their bytes are constants, with no lazy initialisation or
+    // reference counting on each use (as a `static let` array has).
+    private static let hexTable: StaticString = "0123456789abcdef"
+    private static let hexPairs: StaticString = """
+        000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f\
+        303132333435363738393a3b3c3d3e3f404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f\
+        606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f808182838485868788898a8b8c8d8e8f\
+        909192939495969798999a9b9c9d9e9fa0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf\
+        c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedfe0e1e2e3e4e5e6e7e8e9eaebecedeeef\
+        f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff
+        """
+    private static let base64Table: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+    @inline(__always)
+    private static func hexDigit(_ value: some BinaryInteger) -> UInt8 { Self.hexTable.utf8Start[Int(truncatingIfNeeded: value) & 0xF] }
+    @inline(__always)
+    private static func base64Digit(_ value: UInt32) -> UInt8 { Self.base64Table.utf8Start[Int(value & 0x3F)] }
+}
+
+/// Word-at-a-time tests on eight bytes of JSON text (SWAR: each test is exact for "some byte
+/// is", which is all the scans ask).
+enum JSONBytes {
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+    private static let highs: UInt64 = 0x8080_8080_8080_8080
+
+    /// Whether some byte is zero.
+    @inline(__always)
+    static func hasZero(_ word: UInt64) -> Bool {
+        (word &- Self.ones) & ~word & Self.highs != 0
+    }
+
+    /// Whether some byte is a control character, `"`, `\\` or outside ASCII: the bytes a
+    /// JSON string writer or reader must look at.
+    @inline(__always)
+    static func mayNeedEscape(_ word: UInt64) -> Bool {
+        // A byte below 0x20 borrows (high bit set), one at or above 0x80 has it already.
+        let outside = ((word &- Self.ones &* 0x20) | word) & Self.highs
+        let quote = word ^ (Self.ones &* 0x22)
+        let backslash = word ^ (Self.ones &* 0x5C)
+        return outside | ((quote &- Self.ones) & ~quote & Self.highs) | ((backslash &- Self.ones) & ~backslash & Self.highs) != 0
+    }
+
+    /// Whether some byte is outside ASCII.
+    @inline(__always)
+    static func hasHigh(_ word: UInt64) -> Bool { word & Self.highs != 0 }
 }

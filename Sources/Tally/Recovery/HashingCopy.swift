@@ -65,8 +65,7 @@ enum HashingCopy {
         let buffers = (0..<Self.chunks).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: Self.chunkSize, alignment: 4096) }
         defer { for buffer in buffers { buffer.deallocate() } }
         let writer = ChunkWriter(output: output, target: target, slots: Self.chunks, hashesSHA256: false)
-        let thread = Thread { writer.run() }
-        thread.start()
+        writer.start()
         var sha256 = SHA256Stream()
         var bytes: UInt64 = 0
         var slot = 0

@@ -1,4 +1,5 @@
 import Foundation
+import TallyChecksum
 import TallyLMDB
 extension EventLog {
     /// Events from `position` on with their stored record bytes (for exports that carry
@@ -109,7 +110,7 @@ extension EventLog {
                 while let current = entry, let last = Keys.position(current.key), current.value.count == 40,
                     let first = Keys.loadLE64(current.value), first <= range.upperBound
                 {
-                    let hex = current.value[8..<40].map { String(format: "%02x", $0) }.joined()
+                    let hex = SHA256Stream.hex(UnsafeRawBufferPointer(rebasing: current.value[8..<40]))
                     result.append((first, last, hex))
                     entry = try cursor.next()
                 }
