@@ -111,4 +111,38 @@ import Testing
             }
         }
     }
+
+    /// The CSV line written from record bytes equals the one Foundation's parser builds, for
+    /// every payload shape: flattened fields as strings, integers, escapes, fractions,
+    /// booleans, nulls and nesting, whitespace, non-objects, non-JSON and non-UTF-8 bytes.
+    @Test func csvFromBytesEqualsCSVThroughFoundation() async throws {
+        try await withTemporaryDirectory { dir in
+            let ledger = try await Ledger.open(at: dir.path, configuration: LogConfiguration(createIfMissing: true), expiryInterval: nil)
+            let payloads: [String] = [
+                #"{"transfer":"t1","debit_account":"a","credit_account":"b","amount":"500","currency":"APX","memo":"x, \"y\""}"#,
+                #"{ "amount" : 500 , "currency" : "APX" }"#, #"{"amount":-42,"status":"healthy"}"#, #"{"amount":1.5}"#,
+                #"{"amount":true,"service":"api"}"#, #"{"amount":null,"version":{"a":[1,2,{"b":"}"}]},"environment":"prod"}"#,
+                #"{"service":"caf\u00e9","component":"db"}"#, #"{"status":"=cmd|' /C calc'!A0","component":"-1+2"}"#,
+                #"{"service":"line\nbreak"}"#, #"{"nested":{"amount":"9"},"amount":"1"}"#, #"[1,2]"#, #""text""#, "12",
+                "not json", #"{"service":"a\r\nb"}"#, "raw\r\nCRLF", "{\"amount\":\"1\",\"amount\":\"2\"}", #"{"a":"\"}","service":"s"}"#,
+                #"{"amount":123456789012345678901234}"#, "{}", "",
+            ]
+            var all: [[UInt8]] = payloads.map { Array($0.utf8) }
+            all.append([0x7B, 0xFF, 0x7D])
+            for (index, payload) in all.enumerated() {
+                _ = try await ledger.log.append(
+                    to: index % 2 == 0 ? "note-\(index)" : "=odd,\"stream\"-\(index)",
+                    events: [ProposedEvent(type: "note.added", payload: payload, metadata: EventMetadata(actor: index % 3 == 0 ? "+agent,\"1\"" : "ops"))])
+            }
+            var fields = [Range<Int>?](repeating: nil, count: PayloadFields.keys.count)
+            var lines: [(fast: String, foundation: String)] = []
+            try ledger.log.forEachRecord(fromPosition: 1, through: ledger.log.headPosition) { view in
+                var out = LineBuffer(capacity: 1)
+                try AuditLine.csv(view, fields: &fields, into: &out)
+                lines.append((String(decoding: out.bytes, as: UTF8.self), String(decoding: AuditLine.csv(try EventLog.decoded(view)), as: UTF8.self)))
+            }
+            #expect(lines.count == all.count)
+            for line in lines { #expect(line.fast == line.foundation) }
+        }
+    }
 }

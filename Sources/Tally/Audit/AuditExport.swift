@@ -114,6 +114,7 @@ extension Ledger {
         let last = min(filter.toPosition ?? self.log.headPosition, self.log.headPosition)
         let output = try HashedFileOutput(path: path)
         var line = LineBuffer()
+        var fields = [Range<Int>?](repeating: nil, count: PayloadFields.keys.count)
         if format == .csv { line.put(AuditLine.csvHeader) }
         var count: UInt64 = 0
         var first: Ends?
@@ -130,7 +131,7 @@ extension Ledger {
             count += 1
             switch format {
             case .jsonl: try AuditLine.jsonl(view, withProof: withProof, into: &line)
-            case .csv: line.put(AuditLine.csv(try EventLog.decoded(view)))
+            case .csv: try AuditLine.csv(view, fields: &fields, into: &line)
             }
             if line.count >= 1 << 16 {
                 output.append(line.bytes)

@@ -70,7 +70,53 @@ enum AuditLine {
         LogError(.corruption, "record \(view.position) cannot be exported: \(reason)", position: view.position)
     }
 
-    /// CSV (RFC 4180): the common columns, flattened domain fields, the payload as JSON.
+    /// CSV (RFC 4180): the common columns, flattened domain fields, the payload as JSON,
+    /// written from the record's bytes; `fields` is scratch space kept between lines. A
+    /// payload whose wanted fields ``PayloadFields`` cannot read exactly goes through
+    /// ``csv(_:)`` (Foundation) instead.
+    static func csv(_ view: RecordView, fields: inout [Range<Int>?], into out: inout LineBuffer) throws(LogError) {
+        let payload = view.payloadBytes
+        let json = JSONSyntax.isValid(payload)
+        if json {
+            guard PayloadFields.find(in: payload, into: &fields) else {
+                out.put(Self.csv(try EventLog.decoded(view)))
+                return
+            }
+        } else {
+            for index in fields.indices { fields[index] = nil }
+        }
+        out.putDecimal(view.position)
+        out.put(UInt8(ascii: ","))
+        out.putRFC3339(view.recordedAtNanoseconds)
+        out.put(UInt8(ascii: ","))
+        guard JSONSyntax.isUTF8(view.streamIDBytes), JSONSyntax.isUTF8(view.typeBytes) else {
+            throw Self.malformed(view, "its stream id or type is not UTF-8")
+        }
+        out.putCSVCell(view.streamIDBytes)
+        out.put(UInt8(ascii: ","))
+        out.putCSVCell(view.typeBytes)
+        out.put(UInt8(ascii: ","))
+        var text = true
+        let wellFormed = view.forEachMetadataEntry { key, value in
+            if "actor".utf8.elementsEqual(key) { out.putCSVCell(value) }
+            text = text && JSONSyntax.isUTF8(key) && JSONSyntax.isUTF8(value)
+        }
+        guard wellFormed, text else { throw Self.malformed(view, "its metadata is malformed or not UTF-8") }
+        for range in fields {
+            out.put(UInt8(ascii: ","))
+            if let range { out.putCSVCell(UnsafeRawBufferPointer(rebasing: payload[range])) }
+        }
+        out.put(UInt8(ascii: ","))
+        if json || !payload.contains(where: { $0 >= 0x80 }) {
+            out.putCSVCell(payload)  // valid JSON is valid UTF-8
+        } else {
+            var decoded = String(decoding: payload, as: UTF8.self)
+            decoded.withUTF8 { out.putCSVCell(UnsafeRawBufferPointer($0)) }
+        }
+        out.put("\r\n")
+    }
+
+    /// CSV (RFC 4180) through Foundation: the common columns, flattened domain fields, the payload as JSON.
     static func csv(_ event: RecordedEvent) -> [UInt8] {
         let fields = (try? JSONSerialization.jsonObject(with: Data(event.payload))) as? [String: Any] ?? [:]
         func field(_ key: String) -> String { (fields[key] as? String) ?? (fields[key] as? NSNumber)?.stringValue ?? "" }
@@ -86,10 +132,10 @@ enum AuditLine {
     /// Quotes a cell when needed, and neutralises one a spreadsheet would run as a formula
     /// (starting with = + - @, tab or CR) by prefixing a single quote.
     static func csvCell(_ value: String) -> String {
-        var text = value
-        if let first = text.unicodeScalars.first, ["=", "+", "-", "@", "\t", "\r"].contains(first) { text = "'" + text }
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        var out = LineBuffer(capacity: value.utf8.count * 2 + 3)
+        var value = value
+        value.withUTF8 { out.putCSVCell(UnsafeRawBufferPointer($0)) }
+        return String(decoding: out.bytes, as: UTF8.self)
     }
 
     static func payload(_ event: RecordedEvent) -> Any {

@@ -16,7 +16,12 @@ enum JSONSyntax {
         parser.skipWhitespace()
         guard parser.index == buffer.count else { return false }
         // Text outside ASCII must be valid UTF-8 (a JSONL line is UTF-8).
-        return !Self.hasHigh(bytes) || String(validating: buffer, as: UTF8.self) != nil
+        return Self.isUTF8(bytes)
+    }
+
+    /// Whether `bytes` are UTF-8 (ASCII checked eight bytes at a time first).
+    static func isUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        !Self.hasHigh(bytes) || String(validating: bytes.bindMemory(to: UInt8.self), as: UTF8.self) != nil
     }
 
     private static func hasHigh(_ bytes: UnsafeRawBufferPointer) -> Bool {

@@ -214,6 +214,28 @@ struct LineBuffer: ~Copyable {
         return ascii || String(validating: bytes.bindMemory(to: UInt8.self), as: UTF8.self) != nil
     }
 
+    /// A CSV cell (RFC 4180): quoted, with quotes doubled, when it holds a comma, quote, CR
+    /// or LF (bytes, so a CRLF pair counts too); a leading `'` neutralises a cell that a
+    /// spreadsheet would run as a formula (starting with = + - @, tab or CR).
+    mutating func putCSVCell(_ bytes: UnsafeRawBufferPointer) {
+        let formula = bytes.first.map { [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D].contains($0) } ?? false
+        let quoted = bytes.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D }
+        if quoted { self.put(UInt8(ascii: "\"")) }
+        if formula { self.put(UInt8(ascii: "'")) }
+        guard quoted else {
+            self.put(bytes)
+            return
+        }
+        var start = 0
+        for index in 0..<bytes.count where bytes[index] == UInt8(ascii: "\"") {
+            self.put(UnsafeRawBufferPointer(rebasing: bytes[start...index]))
+            self.put(UInt8(ascii: "\""))
+            start = index + 1
+        }
+        self.put(UnsafeRawBufferPointer(rebasing: bytes[start...]))
+        self.put(UInt8(ascii: "\""))
+    }
+
     /// Standard base64 (RFC 4648, with padding).
     mutating func putBase64(_ bytes: UnsafeRawBufferPointer) {
         self.reserve((bytes.count + 2) / 3 * 4)
