@@ -152,6 +152,10 @@ extension BenchCommand {
     /// The audit export of the whole log as `tally audit export` writes it: JSONL, then CSV
     /// (each with its manifest and checksum files), to the bench's directory.
     func export(_ ledger: Ledger, root: String, out: BenchReport) async throws {
+        // The export of a ledger at rest: the index checkpoints the earlier workloads left
+        // queued on the writer thread would otherwise take one of the two cores (a third of
+        // the export's rate here).
+        try await ledger.log.waitForWriterIdle()
         for format in [AuditFormat.jsonl, .csv] {
             let file = root + "-export." + format.rawValue
             defer { for suffix in ["", ".manifest.json", ".xxh3", ".sha256"] { try? FileManager.default.removeItem(atPath: file + suffix) } }
