@@ -1,76 +1,73 @@
 import Foundation
 import TallyChecksum
 
-/// A file written on several cores: the caller appends bytes into 1 MiB chunks while
-/// ``ChunkWriter``'s threads compute the XXH3-64 and SHA-256 of the chunks before and write
-/// them (with `O_DIRECT` where the filesystem allows it). The audit export writes its lines
-/// through one, so formatting and hashing overlap.
+/// A file written on several cores: the caller formats straight into the current 1 MiB
+/// chunk (a ``LineBuffer``) while ``ChunkWriter``'s threads compute the SHA-256 and XXH3-64
+/// of the chunks before and write them (with `O_DIRECT` where the filesystem allows it).
+/// The audit export writes its lines through one, so formatting, hashing and writing
+/// overlap and no line is copied on its way to the file.
 final class HashedFileOutput {
     static let chunkSize = 1 << 20
     static let chunks = 4
 
+    /// One chunk's bytes; a class so that the current one can be handed out `inout`.
+    private final class Chunk {
+        var bytes = LineBuffer(capacity: HashedFileOutput.chunkSize + (64 << 10))
+    }
+
     private let path: String
     private let descriptor: Int32
-    private let buffers: [UnsafeMutableRawBufferPointer]
+    private let buffers: [Chunk]
     private let writer: ChunkWriter
     private var slot = 0
-    private var filled = 0
-    private var holding = false
     private var bytes: UInt64 = 0
     private var finished = false
 
-    /// Creates (or truncates) `path` and starts the writer thread.
+    /// Creates (or truncates) `path` and starts the writer threads.
     init(path: String) throws(RecoveryError) {
         let descriptor = ChunkWriter.openOutput(path)
         guard descriptor >= 0 else { throw RecoveryError(.io, "cannot create \(path): \(String(cString: strerror(errno)))", file: path) }
         self.path = path
         self.descriptor = descriptor
-        self.buffers = (0..<Self.chunks).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: Self.chunkSize, alignment: 4096) }
+        self.buffers = (0..<Self.chunks).map { _ in Chunk() }
         self.writer = ChunkWriter(output: descriptor, target: path, slots: Self.chunks, hashesSHA256: true)
         self.writer.start()
+        self.writer.free.wait()  // the first chunk is ours
     }
 
     deinit {
         if !self.finished { _ = try? self.finish() }
-        for buffer in self.buffers { buffer.deallocate() }
     }
 
-    /// Copies `bytes` into the current chunk, handing each full chunk to the writer.
-    func append(_ bytes: UnsafeRawBufferPointer) {
-        var offset = 0
-        while offset < bytes.count {
-            if !self.holding {
-                self.writer.free.wait()
-                self.holding = true
-                self.filled = 0
-            }
-            let count = min(bytes.count - offset, Self.chunkSize - self.filled)
-            guard let target = self.buffers[self.slot].baseAddress, let source = bytes.baseAddress else { return }
-            (target + self.filled).copyMemory(from: source + offset, byteCount: count)
-            self.filled += count
-            offset += count
-            if self.filled == Self.chunkSize { self.submit() }
-        }
+    /// Lets `body` write into the current chunk, then hands every whole chunk to the writer
+    /// (what ran past the chunk's end moves to the front of the next one).
+    func write<E: Error>(_ body: (inout LineBuffer) throws(E) -> Void) throws(E) {
+        try body(&self.buffers[self.slot].bytes)
+        while self.buffers[self.slot].bytes.count >= Self.chunkSize { self.rotate() }
     }
 
-    private func submit() {
-        self.writer.submit(UnsafeRawBufferPointer(rebasing: self.buffers[self.slot][0..<self.filled]))
-        self.bytes += UInt64(self.filled)
+    private func rotate() {
+        let full = self.buffers[self.slot]
+        self.writer.submit(full.bytes.prefix(Self.chunkSize))
+        self.bytes += UInt64(Self.chunkSize)
         self.slot = (self.slot + 1) % Self.chunks
-        self.holding = false
+        self.writer.free.wait()  // slots free in order: this is the one just taken
+        let next = self.buffers[self.slot]
+        next.bytes.removeAll()
+        next.bytes.put(UnsafeRawBufferPointer(rebasing: full.bytes.bytes[Self.chunkSize...]))
+        // `full` keeps its bytes until the writer frees it; the rotation back onto it clears it.
     }
 
     /// Writes what is left, waits for the writer and closes the file; returns its size and
     /// checksums (`path` as given).
     func finish() throws(RecoveryError) -> FileDigest {
         self.finished = true
-        if self.holding {
-            if self.filled > 0 {
-                self.submit()
-            } else {
-                self.writer.free.signal()
-                self.holding = false
-            }
+        let last = self.buffers[self.slot]
+        if last.bytes.count > 0 {
+            self.writer.submit(last.bytes.prefix(last.bytes.count))
+            self.bytes += UInt64(last.bytes.count)
+        } else {
+            self.writer.free.signal()
         }
         self.writer.finish()
         self.writer.done.wait()

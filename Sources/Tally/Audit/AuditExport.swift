@@ -113,14 +113,13 @@ extension Ledger {
     ) throws -> AuditManifest {
         let last = min(filter.toPosition ?? self.log.headPosition, self.log.headPosition)
         let output = try HashedFileOutput(path: path)
-        var line = LineBuffer()
         var fields = [Range<Int>?](repeating: nil, count: PayloadFields.keys.count)
-        if format == .csv { line.put(AuditLine.csvHeader) }
+        if format == .csv { output.write { $0.put(AuditLine.csvHeader) } }
         var count: UInt64 = 0
         var first: Ends?
         var previous: Ends?
-        // Each record goes from the memory map straight to text; the file's checksums and
-        // writes run on the other core (``HashedFileOutput``).
+        // Each record goes from the memory map straight to text in the file's current chunk;
+        // the file's checksums and writes run on other threads (``HashedFileOutput``).
         try self.log.forEachRecord(
             fromPosition: max(filter.fromPosition, 1), through: last, releasingPages: true, progress: { progress($0, last) }
         ) { view in
@@ -129,16 +128,13 @@ extension Ledger {
             if first == nil { first = ends }
             previous = ends
             count += 1
-            switch format {
-            case .jsonl: try AuditLine.jsonl(view, withProof: withProof, into: &line)
-            case .csv: try AuditLine.csv(view, fields: &fields, into: &line)
-            }
-            if line.count >= 1 << 16 {
-                output.append(line.bytes)
-                line.removeAll()
+            try output.write { (line: inout LineBuffer) throws(LogError) in
+                switch format {
+                case .jsonl: try AuditLine.jsonl(view, withProof: withProof, into: &line)
+                case .csv: try AuditLine.csv(view, fields: &fields, into: &line)
+                }
             }
         }
-        output.append(line.bytes)
         let digest = try output.finish()
         let seals = try first.flatMap { first in
             try previous.map { last in try self.log.seals(covering: first.position...last.position) }

@@ -16,7 +16,7 @@ struct LineBuffer: ~Copyable {
 
     init(capacity: Int = 1 << 16) {
         self.capacity = max(capacity, 64)
-        self.base = UnsafeMutablePointer<UInt8>.allocate(capacity: self.capacity)
+        self.base = Self.allocate(self.capacity)
     }
 
     deinit {
@@ -39,9 +39,17 @@ struct LineBuffer: ~Copyable {
         if self.count + extra > self.capacity { self.grow(extra) }
     }
 
+    /// Memory aligned for `O_DIRECT` (``HashedFileOutput`` writes its chunks from here).
+    private static func allocate(_ capacity: Int) -> UnsafeMutablePointer<UInt8> {
+        UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 4096).bindMemory(to: UInt8.self, capacity: capacity)
+    }
+
+    /// The first `count` bytes (at most ``count``), for handing a chunk to a writer.
+    func prefix(_ count: Int) -> UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: self.base, count: min(count, self.count)) }
+
     private mutating func grow(_ extra: Int) {
         let capacity = max(self.capacity * 2, self.count + extra)
-        let base = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
+        let base = Self.allocate(capacity)
         base.update(from: self.base, count: self.count)
         self.base.deallocate()
         self.base = base
