@@ -143,6 +143,13 @@ import Testing
             }
             #expect(lines.count == all.count)
             for line in lines { #expect(line.fast == line.foundation) }
+            // Verify reads a line end inside a quoted cell (the raw CRLF payload) as part of the cell.
+            _ = try ledger.exportAudit(to: dir.path + "/odd.csv", format: .csv, filter: AuditFilter())
+            let csv = try Ledger.verifyAuditExport(at: dir.path + "/odd.csv", against: ledger.log)
+            #expect(csv.isValid && csv.linesChecked == all.count, "\(csv.problems)")
+            _ = try ledger.exportAudit(to: dir.path + "/odd.jsonl", format: .jsonl, filter: AuditFilter(), withProof: true)
+            let jsonl = try Ledger.verifyAuditExport(at: dir.path + "/odd.jsonl", against: ledger.log)
+            #expect(jsonl.isValid && jsonl.linesChecked == all.count, "\(jsonl.problems)")
         }
     }
 }

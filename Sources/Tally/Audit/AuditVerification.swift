@@ -36,65 +36,18 @@ extension Ledger {
             result.fail(0, "the manifest does not parse: \(error)")
             return result
         }
-        guard let data = FileManager.default.contents(atPath: path) else { throw LogError(.invalidArgument, "cannot read \(path)") }
-        let bytes = Array(data)
-        if XXH3.hex(bytes.withUnsafeBytes { XXH3.hash($0) }) != manifest.xxh3 { result.fail(0, "the file's XXH3 differs from the manifest's") }
-        var sha = SHA256Stream()
-        sha.update(bytes)
-        if sha.hex() != manifest.sha256 { result.fail(0, "the file's SHA-256 differs from the manifest's") }
-
-        var lines = String(decoding: bytes, as: UTF8.self).components(separatedBy: manifest.format == "csv" ? "\r\n" : "\n")
-        if lines.last == "" { lines.removeLast() }
-        var previousChecksum = manifest.previousChecksumAtStart
-        var previousPosition: UInt64?
-        var count: UInt64 = 0
-        for (index, text) in lines.enumerated() {
-            let number = index + 1
-            if manifest.format == "csv" {
-                if index == 0 { continue }
-                count += 1
-                result.linesChecked += 1
-                let position = UInt64(text.prefix { $0 != "," }) ?? 0
-                if let previousPosition, position <= previousPosition { result.fail(number, "position \(position) is out of order (after \(previousPosition))") }
-                previousPosition = position
-                continue
-            }
-            count += 1
-            result.linesChecked += 1
-            guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any],
-                let position = (object["position"] as? NSNumber)?.uint64Value, let checksum = object["checksum"] as? String,
-                let previous = object["previous_checksum"] as? String
-            else {
-                result.fail(number, "not an export line (position, checksum and previous_checksum are required)")
-                continue
-            }
-            if let previousPosition {
-                if position <= previousPosition {
-                    result.fail(number, "position \(position) is duplicated or out of order (after \(previousPosition))")
-                } else if manifest.chainComplete && position != previousPosition + 1 {
-                    result.fail(number, "positions jump from \(previousPosition) to \(position): a line is missing")
-                }
-            } else if manifest.chainComplete, let first = manifest.firstPosition, position != first {
-                result.fail(number, "the first line is position \(position), the manifest says \(first)")
-            }
-            if manifest.chainComplete, let expected = previousChecksum, previous != expected {
-                result.fail(number, "previous_checksum \(previous) does not chain onto \(expected): a line was changed, dropped, reordered or inserted")
-            }
-            if manifest.withProof {
-                Self.checkProof(object, line: number, into: &result)
-            }
-            if let log {
-                if let stored = try log.read(fromPosition: position, limit: 1).first, stored.position == position {
-                    if XXH3.hex(stored.checksum) != checksum { result.fail(number, "checksum differs from the ledger's record \(position)") }
-                } else {
-                    result.fail(number, "the ledger has no record at position \(position)")
-                }
-            }
-            previousChecksum = checksum
-            previousPosition = position
+        var checker = ExportLineChecker(manifest: manifest, log: log)
+        let lines = try Self.forEachLine(of: path, csv: manifest.format == "csv") { line, number in
+            try checker.check(line, number: number, into: &result)
         }
-        if count != manifest.count { result.fail(0, "the file holds \(count) events, the manifest says \(manifest.count)") }
-        if manifest.chainComplete, manifest.count > 0, previousChecksum != manifest.checksumAtEnd {
+        try checker.finish(into: &result)
+        var whole = AuditVerification()
+        if lines.xxh3 != manifest.xxh3 { whole.fail(0, "the file's XXH3 differs from the manifest's") }
+        if lines.sha256 != manifest.sha256 { whole.fail(0, "the file's SHA-256 differs from the manifest's") }
+        result.problems.insert(contentsOf: whole.problems, at: 0)
+        if checker.count != manifest.count { result.fail(0, "the file holds \(checker.count) events, the manifest says \(manifest.count)") }
+        // CSV lines carry no checksums: the file's hashes and the positions guard them.
+        if manifest.format != "csv", manifest.chainComplete, manifest.count > 0, checker.previousChecksum != manifest.checksumAtEnd {
             result.fail(lines.count, "the last checksum is not the manifest's checksum_at_end: the end was cut or extended")
         }
         if let log, let first = manifest.firstPosition, let last = manifest.lastPosition {
@@ -104,41 +57,57 @@ extension Ledger {
         return result
     }
 
-    /// With proof: the record bytes must verify and say what the line says.
-    private static func checkProof(
-        _ object: [String: Any], line: Int, into result: inout AuditVerification
-    ) {
-        guard let encoded = object["record"] as? String, let data = Data(base64Encoded: encoded) else {
-            result.fail(line, "the record (proof) is missing or not base64")
-            return
+    /// Reads `path` once in 1 MiB chunks, hashing it, and hands `body` each line without its
+    /// line end (LF; CRLF for CSV, where a line end inside a quoted cell belongs to the cell)
+    /// and its 1-based number. Returns the line count and the file's checksums.
+    private static func forEachLine(
+        of path: String, csv: Bool, _ body: (UnsafeRawBufferPointer, Int) throws -> Void
+    ) throws -> (count: Int, xxh3: String, sha256: String) {
+        let input = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw LogError(.invalidArgument, "cannot read \(path): \(String(cString: strerror(errno)))") }
+        defer { Glibc.close(input) }
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { chunk.deallocate() }
+        var xxh3 = XXH3Stream()
+        var sha256 = SHA256Stream()
+        var carry = LineBuffer()  // the start of a line that runs into the next chunk
+        var number = 0
+        func emit(_ line: UnsafeRawBufferPointer) throws {
+            var line = line
+            if csv, line.last == 0x0D { line = UnsafeRawBufferPointer(rebasing: line.dropLast()) }
+            number += 1
+            try body(line, number)
         }
-        let bytes = Array(data)
-        let expected: [UInt8]
-        do {
-            _ = try EventLog.decodeRecord(bytes)
-            expected = try bytes.withUnsafeBytes { raw in
-                var out = LineBuffer()
-                try AuditLine.jsonl(try RecordView(raw), withProof: true, into: &out)
-                return Array(out.bytes)
+        while true {
+            let n = read(input, chunk.baseAddress, chunk.count)
+            if n < 0, errno == EINTR { continue }
+            guard n >= 0 else { throw LogError(.invalidArgument, "cannot read \(path): \(String(cString: strerror(errno)))") }
+            if n == 0 { break }
+            let bytes = UnsafeRawBufferPointer(rebasing: chunk[0..<n])
+            xxh3.update(bytes)
+            sha256.update(bytes)
+            var start = 0
+            while start < n, let base = bytes.baseAddress, let found = memchr(base + start, 0x0A, n - start) {
+                let end = base.distance(to: UnsafeRawPointer(found))
+                let piece = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+                start = end + 1
+                if csv && (carry.bytes.count(where: { $0 == UInt8(ascii: "\"") }) + piece.count(where: { $0 == UInt8(ascii: "\"") })) % 2 == 1 {
+                    carry.put(piece)  // inside a quoted cell: the line goes on
+                    carry.put(0x0A)
+                    continue
+                }
+                if carry.count > 0 {
+                    carry.put(piece)
+                    try emit(carry.bytes)
+                    carry.removeAll()
+                } else {
+                    try emit(piece)
+                }
             }
-        } catch {
-            result.fail(line, "the record does not verify: \(error)")
-            return
+            carry.put(UnsafeRawBufferPointer(rebasing: bytes[start...]))
         }
-        guard let canonical = (try? JSONSerialization.jsonObject(with: Data(expected))) as? [String: Any] else { return }
-        for key in ["position", "stream", "stream_version", "event_id", "type", "recorded_at", "metadata", "payload", "checksum", "previous_checksum"] {
-            if !Self.same(object[key], canonical[key]) {
-                let mine = object[key].map { "\($0)" } ?? "absent"
-                let theirs = canonical[key].map { "\($0)" } ?? "absent"
-                result.fail(line, "field \(key) differs from the record's (\(mine) vs \(theirs))")
-            }
-        }
-    }
-
-    private static func same(_ lhs: Any?, _ rhs: Any?) -> Bool {
-        guard let lhs, let rhs else { return lhs == nil && rhs == nil }
-        let options: JSONSerialization.WritingOptions = [.sortedKeys, .fragmentsAllowed]
-        return (try? JSONSerialization.data(withJSONObject: lhs, options: options)) == (try? JSONSerialization.data(withJSONObject: rhs, options: options))
+        if carry.count > 0 { try emit(carry.bytes) }
+        return (number, XXH3.hex(xxh3.digest()), sha256.hex())
     }
 }
 

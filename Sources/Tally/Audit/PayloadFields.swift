@@ -17,6 +17,11 @@ enum PayloadFields {
     /// empty cell). `payload` must be valid JSON (``JSONSyntax/isValid(_:)-(UnsafeRawBufferPointer)``);
     /// one that is not an object has every cell empty.
     static func find(in payload: UnsafeRawBufferPointer, into ranges: inout [Range<Int>?]) -> Bool {
+        Self.find(Self.keys, in: payload, into: &ranges)
+    }
+
+    /// ``find(in:into:)`` for any top-level `keys` (one range per key).
+    static func find(_ keys: [StaticString], in payload: UnsafeRawBufferPointer, into ranges: inout [Range<Int>?]) -> Bool {
         for index in ranges.indices { ranges[index] = nil }
         var scanner = Scanner(bytes: payload)
         scanner.skipWhitespace()
@@ -26,7 +31,7 @@ enum PayloadFields {
             scanner.skipWhitespace()
             guard scanner.current == UInt8(ascii: "\"") else { return true }  // `}`: the end
             guard let key = scanner.string() else { return false }
-            let wanted = Self.keyIndex(UnsafeRawBufferPointer(rebasing: payload[key.range]))
+            let wanted = Self.keyIndex(keys, UnsafeRawBufferPointer(rebasing: payload[key.range]))
             if key.escaped && wanted == nil && Self.mightBeWanted(UnsafeRawBufferPointer(rebasing: payload[key.range])) { return false }
             scanner.skipWhitespace()
             scanner.index += 1  // `:`
@@ -57,8 +62,8 @@ enum PayloadFields {
         }
     }
 
-    private static func keyIndex(_ key: UnsafeRawBufferPointer) -> Int? {
-        for (index, name) in Self.keys.enumerated()
+    private static func keyIndex(_ keys: [StaticString], _ key: UnsafeRawBufferPointer) -> Int? {
+        for (index, name) in keys.enumerated()
         where name.utf8CodeUnitCount == key.count && UnsafeRawBufferPointer(start: name.utf8Start, count: key.count).elementsEqual(key) {
             return index
         }
@@ -69,7 +74,7 @@ enum PayloadFields {
     private static func mightBeWanted(_ key: UnsafeRawBufferPointer) -> Bool { key.count <= 6 * 14 }
 
     /// `-?[0-9]{1,18}`: digits `NSNumber.stringValue` gives back unchanged.
-    private static func isPlainInteger(_ literal: UnsafeRawBufferPointer) -> Bool {
+    static func isPlainInteger(_ literal: UnsafeRawBufferPointer) -> Bool {
         let digits = literal.first == UInt8(ascii: "-") ? literal.dropFirst() : literal[...]
         return !digits.isEmpty && digits.count <= 18 && digits.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
     }

@@ -79,6 +79,22 @@ extension EventLog {
         }
     }
 
+    /// The stored checksums of the records at `positions` (`nil` where the log has none), in
+    /// one read transaction: a verifier comparing many lines with the ledger asks in batches.
+    public func storedChecksums(at positions: [UInt64]) throws -> [UInt64?] {
+        try self.environment.read { txn in
+            try txn.withCursor(self.databases.log) { cursor throws in
+                try positions.map { position throws -> UInt64? in
+                    guard position > 0,
+                        let entry = try Keys.withPosition(position, { key in try cursor.seek(atLeast: key) }),
+                        Keys.position(entry.key) == position
+                    else { return nil }
+                    return try Self.checkedView(entry.value, position: position).storedChecksum
+                }
+            }
+        }
+    }
+
     /// Decodes a record ``forEachRecord(fromPosition:through:pageSize:releasingPages:progress:_:)``
     /// handed over, copying its parts.
     ///
