@@ -121,14 +121,13 @@ enum JSONSyntax {
         /// A string: escapes well formed, no control characters (UTF-8 is checked up front).
         mutating func string() -> Bool {
             self.index += 1
-            while let byte = self.current {
-                // Eight plain bytes at a time (UTF-8 was checked up front).
-                if self.index + 8 <= self.bytes.count,
-                    !JSONBytes.mayNeedEscape(UnsafeRawBufferPointer(self.bytes).loadUnaligned(fromByteOffset: self.index, as: UInt64.self))
-                {
-                    self.index += 8
-                    continue
-                }
+            let count = self.bytes.count
+            guard let base = UnsafeRawPointer(self.bytes.baseAddress) else { return false }
+            while self.index < count {
+                // Plain bytes skipped up to eight at a time (UTF-8 was checked up front).
+                let plain = JSONBytes.plainPrefix(JSONBytes.escapeMask(JSONBytes.word(base, at: self.index, count: count)))
+                self.index = min(self.index + plain, count)
+                guard plain < 8, let byte = self.current else { continue }
                 self.index += 1
                 switch byte {
                 case UInt8(ascii: "\""): return true

@@ -179,29 +179,25 @@ struct LineBuffer: ~Copyable {
     @discardableResult
     mutating func putQuoted(_ bytes: UnsafeRawBufferPointer) -> Bool {
         let count = bytes.count
-        self.reserve(2 + 6 * count)  // every byte escaped as \u00XX, and the quotes
+        self.reserve(9 + 6 * count)  // every byte escaped as \u00XX, the quotes, and a whole word stored at the end
         let out = UnsafeMutableRawPointer(self.base + self.count)
         out.storeBytes(of: UInt8(ascii: "\""), as: UInt8.self)
         var written = 1
         var ascii = true
         var index = 0
         if let source = bytes.baseAddress {
-            while index + 8 <= count {
-                let word = source.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-                if !JSONBytes.mayNeedEscape(word) {
-                    out.storeBytes(of: word, toByteOffset: written, as: UInt64.self)
-                    written += 8
-                    index += 8
-                    continue
-                }
-                for offset in 0..<8 {
-                    written = Self.escape(source.load(fromByteOffset: index + offset, as: UInt8.self), into: out, at: written, ascii: &ascii)
-                }
-                index += 8
-            }
             while index < count {
-                written = Self.escape(source.load(fromByteOffset: index, as: UInt8.self), into: out, at: written, ascii: &ascii)
-                index += 1
+                // Eight bytes at a time: the plain ones before the first that needs a look
+                // are copied together (the whole word is stored; what follows overwrites the rest).
+                let word = JSONBytes.word(source, at: index, count: count)
+                let plain = min(JSONBytes.plainPrefix(JSONBytes.escapeMask(word)), count - index)
+                out.storeBytes(of: word.littleEndian, toByteOffset: written, as: UInt64.self)
+                written += plain
+                index += plain
+                if plain < 8, index < count {
+                    written = Self.escape(source.load(fromByteOffset: index, as: UInt8.self), into: out, at: written, ascii: &ascii)
+                    index += 1
+                }
             }
         }
         out.storeBytes(of: UInt8(ascii: "\""), toByteOffset: written, as: UInt8.self)
@@ -289,32 +285,4 @@ struct LineBuffer: ~Copyable {
     private static func hexDigit(_ value: some BinaryInteger) -> UInt8 { Self.hexTable.utf8Start[Int(truncatingIfNeeded: value) & 0xF] }
     @inline(__always)
     private static func base64Digit(_ value: UInt32) -> UInt8 { Self.base64Table.utf8Start[Int(value & 0x3F)] }
-}
-
-/// Word-at-a-time tests on eight bytes of JSON text (SWAR: each test is exact for "some byte
-/// is", which is all the scans ask).
-enum JSONBytes {
-    private static let ones: UInt64 = 0x0101_0101_0101_0101
-    private static let highs: UInt64 = 0x8080_8080_8080_8080
-
-    /// Whether some byte is zero.
-    @inline(__always)
-    static func hasZero(_ word: UInt64) -> Bool {
-        (word &- Self.ones) & ~word & Self.highs != 0
-    }
-
-    /// Whether some byte is a control character, `"`, `\\` or outside ASCII: the bytes a
-    /// JSON string writer or reader must look at.
-    @inline(__always)
-    static func mayNeedEscape(_ word: UInt64) -> Bool {
-        // A byte below 0x20 borrows (high bit set), one at or above 0x80 has it already.
-        let outside = ((word &- Self.ones &* 0x20) | word) & Self.highs
-        let quote = word ^ (Self.ones &* 0x22)
-        let backslash = word ^ (Self.ones &* 0x5C)
-        return outside | ((quote &- Self.ones) & ~quote & Self.highs) | ((backslash &- Self.ones) & ~backslash & Self.highs) != 0
-    }
-
-    /// Whether some byte is outside ASCII.
-    @inline(__always)
-    static func hasHigh(_ word: UInt64) -> Bool { word & Self.highs != 0 }
 }

@@ -1,0 +1,49 @@
+/// Word-at-a-time tests on eight bytes of JSON text (SWAR). A mask flags each byte a test
+/// matches in its high bit; borrows can flag bytes after a real match too, so only the lowest
+/// flagged byte is exact, which is all the scans use.
+enum JSONBytes {
+    private static let ones: UInt64 = 0x0101_0101_0101_0101
+    private static let highs: UInt64 = 0x8080_8080_8080_8080
+
+    /// Whether some byte is zero.
+    @inline(__always)
+    static func hasZero(_ word: UInt64) -> Bool {
+        Self.zeroMask(word) != 0
+    }
+
+    /// The bytes a JSON string writer or reader must look at: control characters, `"`, `\`
+    /// and bytes outside ASCII. Byte *i* of the text is bit `8 * i + 7` of the mask.
+    @inline(__always)
+    static func escapeMask(_ word: UInt64) -> UInt64 {
+        // A byte below 0x20 borrows (high bit set), one at or above 0x80 has it already.
+        let outside = ((word &- Self.ones &* 0x20) | word) & Self.highs
+        return outside | Self.zeroMask(word ^ (Self.ones &* 0x22)) | Self.zeroMask(word ^ (Self.ones &* 0x5C))
+    }
+
+    /// Whether some byte needs a look (see ``escapeMask(_:)``).
+    @inline(__always)
+    static func mayNeedEscape(_ word: UInt64) -> Bool { Self.escapeMask(word) != 0 }
+
+    /// How many bytes come before the first one a mask flags: 8 when it flags none.
+    @inline(__always)
+    static func plainPrefix(_ mask: UInt64) -> Int { mask.trailingZeroBitCount >> 3 }
+
+    /// Whether some byte is outside ASCII.
+    @inline(__always)
+    static func hasHigh(_ word: UInt64) -> Bool { word & Self.highs != 0 }
+
+    /// Eight bytes of text from `index` as a word whose lowest byte is the first, whatever the
+    /// machine's byte order. Fewer than eight left are padded with `A`, which no test flags.
+    @inline(__always)
+    static func word(_ base: UnsafeRawPointer, at index: Int, count: Int) -> UInt64 {
+        if count - index >= 8 {
+            return UInt64(littleEndian: base.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+        }
+        var padded: UInt64 = 0x4141_4141_4141_4141
+        withUnsafeMutableBytes(of: &padded) { $0.baseAddress?.copyMemory(from: base + index, byteCount: count - index) }
+        return UInt64(littleEndian: padded)
+    }
+
+    @inline(__always)
+    private static func zeroMask(_ word: UInt64) -> UInt64 { (word &- Self.ones) & ~word & Self.highs }
+}
