@@ -52,6 +52,22 @@ import Testing
             let missing = try runProcess(self.tally, ["read", "--data", dir.path + "/nope"])
             #expect(missing.status == 2)
             #expect(missing.standardError.contains("not_initialized"))
+            // A wrong --data is named before the file is read (here it does not even exist).
+            let unopened = try runProcess(self.tally, ["append", "--data", dir.path + "/nope", "--file", dir.path + "/absent.jsonl"])
+            #expect(unopened.standardError.contains("not_initialized"))
+            // Every line is checked before the first append: a bad third line writes nothing,
+            // even in appends of one line each.
+            let file = URL(fileURLWithPath: dir.path + "/events.jsonl")
+            try Data(
+                """
+                {"stream":"s","type":"a.b","payload":{}}
+                {"stream":"s","type":"a.b","payload":{}}
+                {"stream":"s","type":"a.b"}
+
+                """.utf8
+            ).write(to: file)
+            let partial = try runProcess(self.tally, ["append", "--data", dir.path, "--file", file.path, "--chunk", "1"])
+            #expect(partial.standardError.contains("line 3"))
             let stats = try runProcess(self.tally, ["stats", "--data", dir.path, "--json"])
             #expect(stats.standardOutput.contains("\"head_position\":0"))
         }

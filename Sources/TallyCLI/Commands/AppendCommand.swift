@@ -44,10 +44,12 @@ struct AppendCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting(json: self.options.json) {
-            let batches = try self.file.map { try JSONLEvents.read(path: $0, chunk: self.chunk, actor: self.actor) }
-                ?? [[try self.singleEvent()]]
+            // The ledger is opened first, so a wrong --data fails before a long file is read;
+            // every line is then parsed before the first append, so a bad line writes nothing.
             let ledger = try await Ledger.open(at: self.options.data, configuration: self.options.configuration(readOnly: false))
             do {
+                let batches = try self.file.map { try JSONLEvents.read(path: $0, chunk: self.chunk, actor: self.actor) }
+                    ?? [[try self.singleEvent()]]
                 for batch in batches {
                     let result = try await ledger.log.append(JSONLEvents.group(batch))
                     Output.print(
