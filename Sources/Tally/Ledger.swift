@@ -72,13 +72,30 @@ public final class Ledger: Sendable {
         let listener = DomainListener(payments: payments, operations: operations)
         let log = try await EventLog.open(at: directory, configuration: configuration, listener: listener, logger: logger)
         do {
-            try payments.replay(log)
-            try operations.replay(log)
+            try Self.replay(log, payments: payments, operations: operations)
         } catch {
             await log.close()
             throw error
         }
         return Ledger(log: log, payments: payments, operations: operations, expiryInterval: expiryInterval)
+    }
+
+    /// Rebuilds the write models from their checkpoints and the log after them, in one pass
+    /// that decodes only their streams' events.
+    private static func replay(_ log: EventLog, payments: PaymentsModel, operations: OperationsModel) throws {
+        let paymentsStart = try payments.restoreCheckpoint(log)
+        let operationsStart = try operations.restoreCheckpoint(log)
+        try log.forEachEvent(
+            fromPosition: min(paymentsStart, operationsStart), inStreamsPrefixed: PaymentEvent.streamPrefixes + OperationsEvent.streamPrefixes
+        ) { event in
+            if PaymentEvent.isPaymentStream(event.streamID) {
+                if event.position >= paymentsStart { try payments.replay(event) }
+            } else if event.position >= operationsStart {
+                try operations.replay(event)
+            }
+        }
+        payments.finishReplay(from: paymentsStart, head: log.headPosition)
+        operations.finishReplay(from: operationsStart, head: log.headPosition)
     }
 
     /// Closes the ledger: queued appends commit, then the files close.

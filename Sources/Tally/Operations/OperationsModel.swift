@@ -100,37 +100,45 @@ final class OperationsModel: CommitListener, @unchecked Sendable {
         }
     }
 
-    /// Restores the checkpoint, then folds the operations events after it.
+    // MARK: Replay (at open, before any command)
+
+    /// Restores the newest checkpoint that verifies, then folds every operations event of
+    /// `log` after it into the committed state. (``Ledger`` replays all its write models in
+    /// one pass; this is one model alone.)
     func replay(_ log: EventLog) throws {
-        var position: UInt64 = 1
-        if let snapshot = try log.stateCheckpoint(named: Self.checkpointName), snapshot.position <= log.headPosition,
+        let start = try self.restoreCheckpoint(log)
+        try log.forEachEvent(fromPosition: start, inStreamsPrefixed: OperationsEvent.streamPrefixes) { try self.replay($0) }
+        self.finishReplay(from: start, head: log.headPosition)
+    }
+
+    /// Restores the newest checkpoint that verifies; returns the first position to replay.
+    func restoreCheckpoint(_ log: EventLog) throws -> UInt64 {
+        guard let snapshot = try log.stateCheckpoint(named: Self.checkpointName), snapshot.position <= log.headPosition,
             let decoded = try? JSONDecoder().decode(OperationsSnapshot.self, from: Data(snapshot.bytes)),
             let state = try? decoded.state()
-        {
-            self.committed = state
-            position = snapshot.position + 1
-        }
-        var state = self.committed
-        let start = position
-        while true {
-            let events = try log.read(fromPosition: position, limit: Limits.readEventsMax)
-            guard let last = events.last else { break }
-            for event in events where OperationsEvent.isOperationsStream(event.streamID) {
-                do {
-                    try Operations.evolve(try OperationsEvent(type: event.type, payload: event.payload), state: &state)
-                } catch {
-                    throw LogError(
-                        .corruption, "operations event at position \(event.position) does not replay: \(error)",
-                        position: event.position)
-                }
-            }
-            position = last.position + 1
-        }
+        else { return 1 }
         self.lock.lock()
         self.committed = state
         self.lock.unlock()
-        // A long replay means the checkpoint is far behind: write one at the next chance.
-        if position > start + 50_000 { self.checkpointsSkipped = 8 }
+        return snapshot.position + 1
+    }
+
+    /// Folds one operations event of the log into the committed state (at open, nobody reads yet).
+    ///
+    /// - Throws: ``LogError`` `corruption` when it does not decode or does not apply.
+    func replay(_ event: RecordedEvent) throws {
+        self.lock.lock()
+        defer { self.lock.unlock() }
+        do {
+            try Operations.evolve(try OperationsEvent(type: event.type, payload: event.payload), state: &self.committed)
+        } catch {
+            throw LogError(.corruption, "operations event at position \(event.position) does not replay: \(error)", position: event.position)
+        }
+    }
+
+    /// A long replay asks for a checkpoint at the next chance.
+    func finishReplay(from start: UInt64, head: UInt64) {
+        if head + 1 > start + 50_000 { self.checkpointsSkipped = 8 }
     }
 }
 

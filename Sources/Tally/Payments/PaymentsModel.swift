@@ -20,6 +20,9 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
     /// Index checkpoints since the last snapshot (each covers tens of thousands of log events).
     private var checkpointsSkipped = 0
     private var batchEvents = 0
+    /// What replay at open folded in and has not yet published, and how many events.
+    private var replayChanges = PaymentChanges()
+    private var replayPending = 0
     /// The fewest payment events between two checkpoints; at least half the state's size,
     /// so that writing snapshots costs O(1) per event and replay at open stays bounded.
     let checkpointEventsMin: Int
@@ -158,50 +161,52 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
         ))
     }
 
-    // MARK: Replay
+    // MARK: Replay (at open, before any command)
 
     /// Restores the newest checkpoint that verifies, then folds every payment event of
-    /// `log` after it into the committed state (at open, before any command). Returns the
-    /// position replay started from.
+    /// `log` after it into the committed state. Returns the position replay started from.
+    /// (``Ledger`` replays all its write models in one pass; this is one model alone.)
     @discardableResult
     func replay(_ log: EventLog) throws -> UInt64 {
-        var position: UInt64 = 1
-        if let snapshot = try log.stateCheckpoint(named: Self.checkpointName), snapshot.position <= log.headPosition,
-            let state = try? PaymentsState(snapshot: snapshot.bytes)
-        {
-            self.committed.withLock { $0 = state }
-            position = snapshot.position + 1
-        }
-        let start = position
-        var changes = PaymentChanges()
-        var pending = 0
-        while true {
-            let events = try log.read(fromPosition: position, limit: Limits.readEventsMax)
-            guard let last = events.last else { break }
-            try self.committed.withLock { state in
-                for event in events where PaymentEvent.isPaymentStream(event.streamID) {
-                    do {
-                        let decoded = try PaymentEvent(type: event.type, payload: event.payload)
-                        try Payments.evolve(decoded, state: state, changes: &changes)
-                    } catch {
-                        throw LogError(
-                            .corruption, "payment event at position \(event.position) does not replay: \(error)",
-                            position: event.position)
-                    }
-                    pending += 1
-                }
-                if pending >= 50_000 {
-                    state.apply(changes)
-                    changes = PaymentChanges()
-                    pending = 0
-                }
-            }
-            position = last.position + 1
-        }
-        // A long replay means the checkpoint is far behind: write one at the next chance.
-        if position > start + 50_000 { self.checkpointsSkipped = max(self.checkpointsSkipped, 8) }
-        self.committed.withLock { $0.apply(changes) }
+        let start = try self.restoreCheckpoint(log)
+        try log.forEachEvent(fromPosition: start, inStreamsPrefixed: PaymentEvent.streamPrefixes) { try self.replay($0) }
+        self.finishReplay(from: start, head: log.headPosition)
         return start
+    }
+
+    /// Restores the newest checkpoint that verifies; returns the first position to replay.
+    func restoreCheckpoint(_ log: EventLog) throws -> UInt64 {
+        guard let snapshot = try log.stateCheckpoint(named: Self.checkpointName), snapshot.position <= log.headPosition,
+            let state = try? PaymentsState(snapshot: snapshot.bytes)
+        else { return 1 }
+        self.committed.withLock { $0 = state }
+        return snapshot.position + 1
+    }
+
+    /// Folds one payment event of the log into the state being replayed.
+    ///
+    /// - Throws: ``LogError`` `corruption` when it does not decode or does not apply.
+    func replay(_ event: RecordedEvent) throws {
+        do {
+            let decoded = try PaymentEvent(type: event.type, payload: event.payload)
+            try self.committed.withLock { state in try Payments.evolve(decoded, state: state, changes: &self.replayChanges) }
+        } catch {
+            throw LogError(.corruption, "payment event at position \(event.position) does not replay: \(error)", position: event.position)
+        }
+        self.replayPending += 1
+        if self.replayPending >= 50_000 {
+            self.committed.withLock { $0.apply(self.replayChanges) }
+            self.replayChanges = PaymentChanges()
+            self.replayPending = 0
+        }
+    }
+
+    /// Publishes what replay folded in; a long replay asks for a checkpoint at the next chance.
+    func finishReplay(from start: UInt64, head: UInt64) {
+        if head + 1 > start + 50_000 { self.checkpointsSkipped = max(self.checkpointsSkipped, 8) }
+        self.committed.withLock { $0.apply(self.replayChanges) }
+        self.replayChanges = PaymentChanges()
+        self.replayPending = 0
     }
 }
 

@@ -57,6 +57,9 @@ public enum PaymentEvent: Hashable, Sendable {
     public static func accountStream(_ id: DomainID) -> String { "account-\(id.rawValue)" }
     public static func transferStream(_ id: DomainID) -> String { "transfer-\(id.rawValue)" }
 
+    /// The stream id prefixes of the payments domain: accounts and transfers.
+    public static let streamPrefixes = ["account-", "transfer-"]
+
     /// Whether `streamID` belongs to the payments domain (only the domain may append there).
     public static func isPaymentStream(_ streamID: String) -> Bool {
         streamID.hasPrefix("account-") || streamID.hasPrefix("transfer-")
