@@ -124,6 +124,10 @@ enum JSONSyntax {
             let count = self.bytes.count
             guard let base = UnsafeRawPointer(self.bytes.baseAddress) else { return false }
             while self.index < count {
+                if count - self.index >= 16, JSONBytes.isPlain16(base, at: self.index) {
+                    self.index += 16
+                    continue
+                }
                 // Plain bytes skipped up to eight at a time (UTF-8 was checked up front).
                 let plain = JSONBytes.plainPrefix(JSONBytes.escapeMask(JSONBytes.word(base, at: self.index, count: count)))
                 self.index = min(self.index + plain, count)

@@ -187,6 +187,13 @@ struct LineBuffer: ~Copyable {
         var index = 0
         if let source = bytes.baseAddress {
             while index < count {
+                if count - index >= 16, JSONBytes.isPlain16(source, at: index) {
+                    out.storeBytes(of: source.loadUnaligned(fromByteOffset: index, as: UInt64.self), toByteOffset: written, as: UInt64.self)
+                    out.storeBytes(of: source.loadUnaligned(fromByteOffset: index + 8, as: UInt64.self), toByteOffset: written + 8, as: UInt64.self)
+                    written += 16
+                    index += 16
+                    continue
+                }
                 // Eight bytes at a time: the plain ones before the first that needs a look
                 // are copied together (the whole word is stored; what follows overwrites the rest).
                 let word = JSONBytes.word(source, at: index, count: count)
