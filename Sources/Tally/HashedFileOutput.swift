@@ -8,7 +8,9 @@ import TallyChecksum
 /// overlap and no line is copied on its way to the file.
 final class HashedFileOutput {
     static let chunkSize = 1 << 20
-    static let chunks = 4
+    // Eight in flight, not four: with formatting, SHA-256, XXH3 and writes sharing two cores,
+    // four left the formatter waiting for a free chunk (JSONL export median 1.26 -> 1.56 M events/s).
+    static let chunks = 8
 
     /// One chunk's bytes; a class so that the current one can be handed out `inout`.
     private final class Chunk {

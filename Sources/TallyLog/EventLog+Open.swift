@@ -231,6 +231,13 @@ extension EventLog {
     }
 
     static func checkedView(_ bytes: UnsafeRawBufferPointer, position: UInt64) throws(LogError) -> RecordView {
+        let view = try Self.uncheckedView(bytes, position: position)
+        guard view.computeChecksum() == view.storedChecksum else { throw Self.checksumMismatch(at: position) }
+        return view
+    }
+
+    /// A record's view with its length, format and position checked, not its checksum.
+    static func uncheckedView(_ bytes: UnsafeRawBufferPointer, position: UInt64) throws(LogError) -> RecordView {
         let view: RecordView
         do {
             view = try RecordView(bytes)
@@ -242,10 +249,11 @@ extension EventLog {
                 .corruption, "record stored at position \(position) says it is position \(view.position)",
                 position: position)
         }
-        guard view.computeChecksum() == view.storedChecksum else {
-            throw LogError(.corruption, "record \(position) fails its XXH3-64 checksum", position: position)
-        }
         return view
+    }
+
+    static func checksumMismatch(at position: UInt64) -> LogError {
+        LogError(.corruption, "record \(position) fails its XXH3-64 checksum", position: position)
     }
 
     static func decoded(_ view: RecordView, position: UInt64) throws(LogError) -> RecordedEvent {

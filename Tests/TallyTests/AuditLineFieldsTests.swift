@@ -55,7 +55,14 @@ import Testing
 
     @Test func numbersHashesIDsTimesAndBase64MatchFoundation() throws {
         var out = LineBuffer(capacity: 1)
-        for value: UInt64 in [0, 9, 10, 99, 100, 1_234_567_890, UInt64.max] {
+        var powers: [UInt64] = []
+        var power: UInt64 = 1
+        for _ in 0..<20 {
+            powers += [power - 1, power, power + 1]
+            power = power.multipliedReportingOverflow(by: 10).partialValue
+        }
+        var random = SystemRandomNumberGenerator()
+        for value: UInt64 in [0, 9, 10, 99, 100, 1_234_567_890, UInt64.max] + powers + (0..<200).map({ _ in UInt64.random(in: 0...UInt64.max, using: &random) }) {
             out.removeAll()
             out.putDecimal(value)
             #expect(String(decoding: out.bytes, as: UTF8.self) == String(value))
@@ -85,6 +92,13 @@ import Testing
             let expected = String(
                 format: "%04d-%02d-%02dT%02d:%02d:%02d.000000007Z", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec)
             #expect(RFC3339.format(nanoseconds: seconds * 1_000_000_000 + 7) == expected)
+        }
+        // The line writer keeps the second it wrote last and formats only the fraction of
+        // the next time in that second.
+        for nanoseconds: UInt64 in [1_764_547_201_000_000_000, 1_764_547_201_000_000_001, 1_764_547_201_999_999_999, 1_764_547_202_123_456_789, 1_764_547_202_5] {
+            out.removeAll()
+            out.putRFC3339(nanoseconds)
+            #expect(String(decoding: out.bytes, as: UTF8.self) == RFC3339.format(nanoseconds: nanoseconds))
         }
     }
 

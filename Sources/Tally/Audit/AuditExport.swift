@@ -121,7 +121,7 @@ extension Ledger {
         // Each record goes from the memory map straight to text in the file's current chunk;
         // the file's checksums and writes run on other threads (``HashedFileOutput``).
         try self.log.forEachRecord(
-            fromPosition: max(filter.fromPosition, 1), through: last, releasingPages: true, progress: { progress($0, last) }
+            fromPosition: max(filter.fromPosition, 1), through: last, releasingPages: true, checksumsAside: true, progress: { progress($0, last) }
         ) { view in
             guard filter.matches(view) else { return }
             let ends = Ends(view)

@@ -83,6 +83,13 @@ struct LineBuffer: ~Copyable {
                 offset += 8
             }
             target.storeBytes(of: source.loadUnaligned(fromByteOffset: count - 8, as: UInt64.self), toByteOffset: count - 8, as: UInt64.self)
+        } else if count < 8 {
+            if count >= 4 {  // two 4-byte words, overlapping
+                target.storeBytes(of: source.loadUnaligned(as: UInt32.self), as: UInt32.self)
+                target.storeBytes(of: source.loadUnaligned(fromByteOffset: count - 4, as: UInt32.self), toByteOffset: count - 4, as: UInt32.self)
+            } else {
+                for offset in 0..<count { target.storeBytes(of: source.load(fromByteOffset: offset, as: UInt8.self), toByteOffset: offset, as: UInt8.self) }
+            }
         } else {
             target.copyMemory(from: source, byteCount: count)
         }
@@ -115,22 +122,43 @@ struct LineBuffer: ~Copyable {
         UnsafeRawPointer(Self.hexPairs.utf8Start).loadUnaligned(fromByteOffset: 2 * Int(byte), as: UInt16.self)
     }
 
-    /// Decimal digits.
+    /// Decimal digits, written in place two at a time (no scratch copy: a `memmove` call
+    /// for a handful of bytes cost more than the digits).
     mutating func putDecimal(_ value: UInt64) {
         self.reserve(20)
-        // Written backwards into a scratch word pair, then copied: one division per digit.
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { scratch in
-            var value = value
-            repeat {
-                count += 1
-                scratch[24 - count] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: value % 10)
-                value /= 10
-            } while value > 0
-            self.put(UnsafeRawBufferPointer(rebasing: scratch[(24 - count)..<24]))
+        var digits = 1
+        var threshold: UInt64 = 10
+        while value >= threshold {
+            digits += 1
+            if digits == 20 { break }  // 10^19 is the last power of ten a UInt64 holds
+            threshold &*= 10
         }
+        let target = UnsafeMutableRawPointer(self.base + self.count)
+        var rest = value
+        var end = digits
+        while rest >= 100 {
+            target.storeBytes(of: Self.decimalPair(Int(rest % 100)), toByteOffset: end - 2, as: UInt16.self)
+            rest /= 100
+            end -= 2
+        }
+        if rest >= 10 {
+            target.storeBytes(of: Self.decimalPair(Int(rest)), toByteOffset: end - 2, as: UInt16.self)
+        } else {
+            target.storeBytes(of: UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest), toByteOffset: end - 1, as: UInt8.self)
+        }
+        self.count += digits
     }
+
+    /// Two decimal digits (`00`…`99`) as they lie in memory.
+    @inline(__always)
+    private static func decimalPair(_ value: Int) -> UInt16 {
+        UnsafeRawPointer(Self.decimalPairs.utf8Start).loadUnaligned(fromByteOffset: 2 * value, as: UInt16.self)
+    }
+
+    private static let decimalPairs: StaticString = """
+        0001020304050607080910111213141516171819202122232425262728293031323334353637383940414243444546474849\
+        5051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899
+        """
 
     /// A UUID's 16 bytes (RFC 4122 order) as 36 lowercase characters with dashes.
     mutating func putUUID(_ bytes: UnsafeRawBufferPointer) {
@@ -157,7 +185,11 @@ struct LineBuffer: ~Copyable {
         let target = self.base + self.count
         let second = nanoseconds / 1_000_000_000
         if second == self.cachedSecond {
-            target.update(from: self.cachedTime, count: 20)
+            let cached = UnsafeRawPointer(self.cachedTime)  // 20 bytes as three words, the last overlapping
+            let out = UnsafeMutableRawPointer(target)
+            out.storeBytes(of: cached.loadUnaligned(as: UInt64.self), as: UInt64.self)
+            out.storeBytes(of: cached.loadUnaligned(fromByteOffset: 8, as: UInt64.self), toByteOffset: 8, as: UInt64.self)
+            out.storeBytes(of: cached.loadUnaligned(fromByteOffset: 12, as: UInt64.self), toByteOffset: 12, as: UInt64.self)
             var fraction = nanoseconds % 1_000_000_000
             for index in stride(from: 28, through: 20, by: -1) {
                 target[index] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: fraction % 10)
@@ -188,8 +220,7 @@ struct LineBuffer: ~Copyable {
         if let source = bytes.baseAddress {
             while index < count {
                 if count - index >= 16, JSONBytes.isPlain16(source, at: index) {
-                    out.storeBytes(of: source.loadUnaligned(fromByteOffset: index, as: UInt64.self), toByteOffset: written, as: UInt64.self)
-                    out.storeBytes(of: source.loadUnaligned(fromByteOffset: index + 8, as: UInt64.self), toByteOffset: written + 8, as: UInt64.self)
+                    out.storeBytes(of: source.loadUnaligned(fromByteOffset: index, as: SIMD16<UInt8>.self), toByteOffset: written, as: SIMD16<UInt8>.self)
                     written += 16
                     index += 16
                     continue

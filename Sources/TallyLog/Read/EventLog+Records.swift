@@ -41,32 +41,43 @@ extension EventLog {
     /// page of records are handed back afterwards (see ``records(fromPosition:limit:releasingPages:)``).
     /// `progress` hears the last position done after every page.
     ///
+    /// With `checksumsAside`, the checksums are computed on a second thread while `body`
+    /// works through the same page: `body` may then see records of a page before their
+    /// checksums are known, and a mismatch is thrown once that page is done (before this
+    /// returns, never later). For a caller whose work per record is much more than the hash
+    /// and that can discard what it made of a failed scan (an export that fails leaves no
+    /// manifest).
+    ///
     /// - Throws: ``LogError`` `corruption` naming the first bad position, or what `body` throws.
     public func forEachRecord(
         fromPosition position: UInt64, through last: UInt64, pageSize: Int = 4_096, releasingPages: Bool = false,
-        progress: (UInt64) -> Void = { _ in }, _ body: (RecordView) throws -> Void
+        checksumsAside: Bool = false, progress: (UInt64) -> Void = { _ in }, _ body: (RecordView) throws -> Void
     ) throws {
         guard position > 0 else { throw LogError(.invalidArgument, "positions start at 1") }
         let end = min(last, self.headPosition)
         var next = position
         var previousChecksum: UInt64?
+        let aside = checksumsAside && end >= position ? ChecksumAside() : nil
+        defer { aside?.stop() }
         while next <= end {
             let pageEnd = min(end, next + UInt64(max(pageSize, 1)) - 1)
             try self.environment.read { txn in
                 try txn.withCursor(self.databases.log) { cursor throws in
                     var span = MappedSpan()
                     defer { if releasingPages { span.release() } }
+                    if let aside {
+                        try Self.pageWithChecksumsAside(
+                            &cursor, from: next, through: pageEnd, aside: aside, span: &span, previousChecksum: &previousChecksum, body)
+                        next = pageEnd + 1
+                        return
+                    }
                     var entry = try Keys.withPosition(next) { key in try cursor.seek(atLeast: key) }
                     while next <= pageEnd {
                         guard let current = entry, Keys.position(current.key) == next else {
                             throw LogError(.corruption, "record \(next) is missing from the log", position: next)
                         }
                         let view = try Self.checkedView(current.value, position: next)
-                        if let previousChecksum, view.previousChecksum != previousChecksum {
-                            throw LogError(
-                                .corruption, "record \(next) does not chain onto record \(next - 1) (a record was changed, lost or inserted)",
-                                position: next)
-                        }
+                        try Self.checkLink(view, previousChecksum: previousChecksum)
                         try body(view)
                         span.include(current.value)
                         previousChecksum = view.storedChecksum
@@ -76,6 +87,55 @@ extension EventLog {
                 }
             }
             progress(pageEnd)
+        }
+    }
+
+    /// One page of ``forEachRecord(fromPosition:through:pageSize:releasingPages:checksumsAside:progress:_:)``
+    /// with its checksums computed by `aside` while `body` runs; returns only after `aside`
+    /// is done with the page (its records point into the transaction's map).
+    private static func pageWithChecksumsAside(
+        _ cursor: inout Cursor, from first: UInt64, through last: UInt64, aside: ChecksumAside, span: inout MappedSpan,
+        previousChecksum: inout UInt64?, _ body: (RecordView) throws -> Void
+    ) throws {
+        var records: [UnsafeRawBufferPointer] = []
+        records.reserveCapacity(Int(last - first + 1))
+        var entry = try Keys.withPosition(first) { key in try cursor.seek(atLeast: key) }
+        var position = first
+        while position <= last {
+            guard let current = entry, Keys.position(current.key) == position else {
+                throw LogError(.corruption, "record \(position) is missing from the log", position: position)
+            }
+            records.append(current.value)
+            span.include(current.value)
+            position += 1
+            entry = position <= last ? try cursor.next() : nil
+        }
+        aside.check(records)
+        var done = 0
+        do {
+            for record in records {
+                let position = first + UInt64(done)
+                let view = try Self.uncheckedView(record, position: position)
+                try Self.checkLink(view, previousChecksum: previousChecksum)
+                try body(view)
+                previousChecksum = view.storedChecksum
+                done += 1
+            }
+        } catch {
+            // A record whose checksum fails may be why it did not parse, link or format:
+            // the checksum is the first thing wrong with it, and with any before it.
+            if let bad = aside.wait(), bad <= done { throw Self.checksumMismatch(at: first + UInt64(bad)) }
+            throw error
+        }
+        if let bad = aside.wait() { throw Self.checksumMismatch(at: first + UInt64(bad)) }
+    }
+
+    private static func checkLink(_ view: RecordView, previousChecksum: UInt64?) throws(LogError) {
+        if let previousChecksum, view.previousChecksum != previousChecksum {
+            throw LogError(
+                .corruption,
+                "record \(view.position) does not chain onto record \(view.position - 1) (a record was changed, lost or inserted)",
+                position: view.position)
         }
     }
 
