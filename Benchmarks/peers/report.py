@@ -189,11 +189,11 @@ bar(f"W6 projection lag, max seconds, {fmt(paced_target)} events/s asked, {fmt(p
     lower=True, load_reached=bool(paced_rate and paced_target and paced_rate >= 0.95 * paced_target))
 exported = num(find(tally, workload="export", format="jsonl"), "events_per_second")
 bar("JSONL audit export / raw verifying scan", exported / raw_scan if exported and raw_scan else None, 0.25,
-    f"perf (2026-12-03): lines are formatted from the record bytes straight into the file's 1 MiB chunks (no "
-    f"decode, no copy); the format thread (62% of the samples: the payload's RFC 8259 check ~12%, LMDB's cursor "
-    f"~20%, XXH3 and the chain ~9%) is the critical path, a second thread computes the output's SHA-256 (~22% of "
-    f"the CPU at ~1.8 GB/s) and XXH3, a third writes (kernel ~14%); the raw scan only hashes. On 2 cores the three "
-    f"share both cores, so the ratio swings 0.14-0.28 from run to run. CSV (payloads flattened from the bytes): "
+    f"perf (2026-12-03, later): the two cores are the limit: the formatter (~40% of the CPU; quoting ~20% of it, "
+    f"LMDB's cursor, the page's checks), the output's SHA-256 on its own thread (~38%: ~1.5 GB/s with SHA-NI, and each "
+    f"JSONL line is ~2.3x the record), the XXH3 of the output and the O_DIRECT writes (~13%), the records' checksums "
+    f"beside the formatter (~8%); the raw scan only hashes the records. The ratio swings about +-25% from run to run "
+    f"here. CSV (payloads flattened from the bytes): "
     f"{fmt(num(find(tally, workload='export', format='csv'), 'events_per_second'))} events/s")
 out.append("### The bars, measured in this run\n")
 out.append("Each bar another issue names, from this run; the last column gives, for each one short of its target, "

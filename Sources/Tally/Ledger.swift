@@ -21,12 +21,15 @@ public final class Ledger: Sendable {
     public let log: EventLog
     let payments: PaymentsModel
     let operations: OperationsModel
+    /// Whether the write models were rebuilt at open (see `replayingWriteModels`).
+    private let hasWriteModels: Bool
     private let expiry: Task<Void, Never>?
 
-    private init(log: EventLog, payments: PaymentsModel, operations: OperationsModel, expiryInterval: Duration?) {
+    private init(log: EventLog, payments: PaymentsModel, operations: OperationsModel, hasWriteModels: Bool, expiryInterval: Duration?) {
         self.log = log
         self.payments = payments
         self.operations = operations
+        self.hasWriteModels = hasWriteModels
         if let expiryInterval, log.isWritable {
             self.expiry = Task { [log, payments] in
                 await Self.expireLoop(log: log, payments: payments, interval: expiryInterval)
@@ -53,6 +56,12 @@ public final class Ledger: Sendable {
     ///   - paymentsCheckpointEvents: the fewest payment events between two checkpoints of the
     ///     payments write model (written with the index checkpoints; open restores the newest
     ///     and replays only the log after it).
+    ///   - replayingWriteModels: `false` skips rebuilding the payments and operations write
+    ///     models, for a read-only open that only reads the log (an export, a stats or
+    ///     verify run): on a ledger of many transfers they are most of the open's time and
+    ///     memory (the payments state holds every transfer for idempotency). The account,
+    ///     transfer, deployment and health queries are then unavailable (calling one is a
+    ///     programming error). Ignored unless `configuration.readOnly`: a writer needs them.
     ///   - logger: where the ledger reports what it does.
     /// - Throws: ``LogError`` (`not_initialized`, `locked`, `corruption`, `storage_error`).
     public static func open(
@@ -60,6 +69,7 @@ public final class Ledger: Sendable {
         configuration: LogConfiguration = LogConfiguration(),
         expiryInterval: Duration? = .milliseconds(250),
         paymentsCheckpointEvents: Int = 10_000,
+        replayingWriteModels: Bool = true,
         logger: Logger = Logger(label: "tally")
     ) async throws -> Ledger {
         var configuration = configuration
@@ -71,13 +81,19 @@ public final class Ledger: Sendable {
         let operations = OperationsModel(checkpointEventsMin: paymentsCheckpointEvents)
         let listener = DomainListener(payments: payments, operations: operations)
         let log = try await EventLog.open(at: directory, configuration: configuration, listener: listener, logger: logger)
+        let replaying = replayingWriteModels || !configuration.readOnly
         do {
-            try Self.replay(log, payments: payments, operations: operations)
+            if replaying { try Self.replay(log, payments: payments, operations: operations) }
         } catch {
             await log.close()
             throw error
         }
-        return Ledger(log: log, payments: payments, operations: operations, expiryInterval: expiryInterval)
+        return Ledger(log: log, payments: payments, operations: operations, hasWriteModels: replaying, expiryInterval: expiryInterval)
+    }
+
+    /// Stops a query of the write models on a ledger opened without them.
+    func requireWriteModels(_ query: StaticString = #function) {
+        precondition(self.hasWriteModels, "Ledger.\(query): this ledger was opened with replayingWriteModels: false")
     }
 
     /// Rebuilds the write models from their checkpoints and the log after them, in one pass

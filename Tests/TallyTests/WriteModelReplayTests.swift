@@ -43,4 +43,33 @@ import Testing
             }
         }
     }
+
+    @Test func aReadOnlyOpenWithoutWriteModelsExportsTheSameAndAWriterIgnoresTheFlag() async throws {
+        try await withTemporaryDirectory { dir in
+            let ledger = try await Ledger.open(at: dir.path, configuration: LogConfiguration(createIfMissing: true), expiryInterval: nil)
+            _ = try await ledger.openAccount(Account(id: "treasury", agent: "ops", currency: "APX"))
+            _ = try await ledger.openAccount(Account(id: "w0", agent: "a", currency: "APX"))
+            for index in 0..<50 {
+                _ = try await ledger.submit(TransferRequest(id: DomainID(stringLiteral: "t\(index)"), debitAccount: "treasury", creditAccount: "w0", amount: 3, currency: "APX"))
+                _ = try await ledger.log.append(to: "agent-\(index % 3)", events: [ProposedEvent(type: "agent.note", payload: Array("{\"n\":\(index)}".utf8))])
+            }
+            await ledger.close()
+
+            var files: [String] = []
+            for models in [true, false] {
+                let reader = try await Ledger.open(
+                    at: dir.path, configuration: LogConfiguration(readOnly: true), expiryInterval: nil, replayingWriteModels: models)
+                let path = dir.path + "/export-\(models).jsonl"
+                let manifest = try reader.exportAudit(to: path, format: .jsonl, filter: AuditFilter(), withProof: true)
+                #expect(manifest.count == reader.log.headPosition)
+                files.append(try String(contentsOfFile: path, encoding: .utf8))
+                await reader.close()
+            }
+            #expect(files.count == 2 && files[0] == files[1])
+
+            let writer = try await Ledger.open(at: dir.path, configuration: LogConfiguration(), expiryInterval: nil, replayingWriteModels: false)
+            #expect(writer.account("w0")?.creditsPosted == 150, "a writable open rebuilds its write models whatever the flag says")
+            await writer.close()
+        }
+    }
 }

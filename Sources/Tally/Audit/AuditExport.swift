@@ -151,9 +151,7 @@ extension Ledger {
             previousChecksumAtStart: first.map { XXH3.hex($0.previousChecksum) }, checksumAtEnd: previous.map { XXH3.hex($0.checksum) },
             seals: seals.map { AuditManifest.Seal(first: $0.first, last: $0.last, seal: $0.seal) },
             xxh3: xxh3, sha256: sha256)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(manifest).write(to: URL(fileURLWithPath: path + ".manifest.json"))
+        try Data(manifest.encodedJSON()).write(to: URL(fileURLWithPath: path + ".manifest.json"))
         try "XXH3 (\(name)) = \(manifest.xxh3)\n".write(toFile: path + ".xxh3", atomically: true, encoding: .utf8)
         try "\(manifest.sha256)  \(name)\n".write(toFile: path + ".sha256", atomically: true, encoding: .utf8)
         return manifest

@@ -23,24 +23,28 @@ extension Ledger {
 
     /// The deployment with this id as of the last durable commit.
     public func deployment(_ id: DomainID) -> Deployment? {
-        self.operations.read { $0.deployments[id] }
+        self.requireWriteModels()
+        return self.operations.read { $0.deployments[id] }
     }
 
     /// Deployments, optionally of one service, newest first.
     public func deployments(service: DomainID? = nil) -> [Deployment] {
-        self.operations.read { state in
+        self.requireWriteModels()
+        return self.operations.read { state in
             state.deployments.values.filter { service == nil || $0.service == service }.sorted { $0.startedAt > $1.startedAt }
         }
     }
 
     /// The last health check of every component, by component.
     public func health() -> [HealthCheck] {
-        self.operations.read { $0.health.values.sorted { $0.component < $1.component } }
+        self.requireWriteModels()
+        return self.operations.read { $0.health.values.sorted { $0.component < $1.component } }
     }
 
     /// A copy of the committed operations state.
     public func operationsSnapshot() -> OperationsState {
-        self.operations.read { $0 }
+        self.requireWriteModels()
+        return self.operations.read { $0 }
     }
 }
 

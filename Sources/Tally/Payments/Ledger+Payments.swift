@@ -72,17 +72,20 @@ extension Ledger {
 
     /// The account with this id as of the last durable commit.
     public func account(_ id: DomainID) -> Account? {
-        self.payments.read { $0.accounts[id] }
+        self.requireWriteModels()
+        return self.payments.read { $0.accounts[id] }
     }
 
     /// The transfer with this id as of the last durable commit.
     public func transfer(_ id: DomainID) -> Transfer? {
-        self.payments.read { $0.transfers[id] }
+        self.requireWriteModels()
+        return self.payments.read { $0.transfers[id] }
     }
 
     /// The accounts of `agent` (all accounts if `nil`), by id.
     public func accounts(agent: DomainID? = nil) -> [Account] {
-        self.payments.read { state in
+        self.requireWriteModels()
+        return self.payments.read { state in
             guard let agent else { return state.accounts.values.sorted { $0.id < $1.id } }
             return state.accounts(ofAgent: agent)
         }
@@ -90,6 +93,7 @@ extension Ledger {
 
     /// A copy of the whole committed write model (for checks and tests; large ledgers: use the queries).
     public func paymentsSnapshot() -> PaymentsState {
-        self.payments.read { $0 }
+        self.requireWriteModels()
+        return self.payments.read { $0 }
     }
 }

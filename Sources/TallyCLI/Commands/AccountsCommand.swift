@@ -118,9 +118,12 @@ func accountText(_ account: Account) -> String {
 }
 
 /// Opens the ledger for one command and closes it afterwards.
-func withLedger(_ options: CommonOptions, readOnly: Bool = false, create: Bool = false, _ body: (Ledger) async throws -> Void) async throws {
+func withLedger(
+    _ options: CommonOptions, readOnly: Bool = false, create: Bool = false, writeModels: Bool = true, _ body: (Ledger) async throws -> Void
+) async throws {
     let ledger = try await Ledger.open(
-        at: options.data, configuration: options.configuration(readOnly: readOnly, create: create), expiryInterval: nil)
+        at: options.data, configuration: options.configuration(readOnly: readOnly, create: create), expiryInterval: nil,
+        replayingWriteModels: writeModels)
     do {
         try await body(ledger)
     } catch {

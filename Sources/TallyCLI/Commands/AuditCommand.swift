@@ -50,7 +50,7 @@ struct AuditCommand: AsyncParsableCommand {
                 filter.actor = self.actor
                 filter.types = Set(self.type)
                 let showProgress = isatty(STDERR_FILENO) == 1 && !self.options.json
-                try await withLedger(self.options, readOnly: true) { ledger in
+                try await withLedger(self.options, readOnly: true, writeModels: false) { ledger in
                     let manifest = try ledger.exportAudit(to: self.output, format: format, filter: filter, withProof: self.withProof) { done, last in
                         if showProgress && last > 0 {
                             let width = 30

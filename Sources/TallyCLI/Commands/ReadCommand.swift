@@ -35,7 +35,8 @@ struct ReadCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting(json: self.options.json) {
-            let ledger = try await Ledger.open(at: self.options.data, configuration: self.options.configuration(readOnly: true))
+            let ledger = try await Ledger.open(
+                at: self.options.data, configuration: self.options.configuration(readOnly: true), replayingWriteModels: false)
             defer { Task { await ledger.close() } }
             let events: [RecordedEvent]
             if let stream = self.stream {

@@ -9,7 +9,8 @@ struct StatsCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting(json: self.options.json) {
-            let ledger = try await Ledger.open(at: self.options.data, configuration: self.options.configuration(readOnly: true))
+            let ledger = try await Ledger.open(
+                at: self.options.data, configuration: self.options.configuration(readOnly: true), replayingWriteModels: false)
             let stats = try ledger.log.stats()
             await ledger.close()
             Output.print(

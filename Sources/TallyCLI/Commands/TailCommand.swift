@@ -16,7 +16,8 @@ struct TailCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting(json: self.options.json) {
-            let ledger = try await Ledger.open(at: self.options.data, configuration: self.options.configuration(readOnly: true))
+            let ledger = try await Ledger.open(
+                at: self.options.data, configuration: self.options.configuration(readOnly: true), replayingWriteModels: false)
             let start = self.fromPosition ?? (ledger.log.headPosition + 1)
             guard start > 0 else { throw CLIError(code: "invalid_argument", message: "positions start at 1") }
             for try await event in ledger.log.subscribe(fromPosition: start) {

@@ -59,7 +59,8 @@ struct VerifyCommand: AsyncParsableCommand {
             let report: VerifyReport
             do {
                 // Opening replays and checks the tail, so corruption may surface here already.
-                let ledger = try await Ledger.open(at: self.options.data, configuration: self.options.configuration(readOnly: true))
+                let ledger = try await Ledger.open(
+                at: self.options.data, configuration: self.options.configuration(readOnly: true), replayingWriteModels: false)
                 do {
                     report = try ledger.log.verify()
                     // A clean log can still have lost its last commits whole; the views,
