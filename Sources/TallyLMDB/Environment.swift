@@ -32,6 +32,14 @@ public final class Environment: Sendable {
     private let databases: [String: Database]
     private let closed = Atomic<Bool>(false)
 
+    /// Refuses a transaction on a closed environment: LMDB would lock a mutex in the
+    /// unmapped lock file (a segfault) where this throws `EINVAL` naming the path.
+    func checkOpen(_ function: String) throws(LMDBError) {
+        if self.closed.load(ordering: .acquiring) {
+            throw LMDBError(code: .init(rawValue: 22), function: function, message: "the environment is closed", path: self.path)
+        }
+    }
+
     private static let openPaths = Mutex<Set<String>>([])
 
     private init(

@@ -10,6 +10,7 @@ public struct ReadTransaction: ~Copyable {
     let environment: Environment
 
     init(environment: Environment) throws(LMDBError) {
+        try environment.checkOpen("mdb_txn_begin")
         var txn: OpaquePointer?
         try check(mdb_txn_begin(environment.handle, nil, UInt32(MDB_RDONLY), &txn), "mdb_txn_begin", path: environment.path)
         guard let txn else { throw LMDBError(code: .init(rawValue: 22), function: "mdb_txn_begin") }

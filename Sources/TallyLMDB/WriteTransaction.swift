@@ -13,6 +13,7 @@ public struct WriteTransaction: ~Copyable {
     var environment: Environment { self.unmanagedEnvironment.takeUnretainedValue() }
 
     init(environment: Environment) throws(LMDBError) {
+        try environment.checkOpen("mdb_txn_begin")
         var txn: OpaquePointer?
         try check(mdb_txn_begin(environment.handle, nil, 0, &txn), "mdb_txn_begin", path: environment.path)
         guard let txn else { throw LMDBError(code: .init(rawValue: 22), function: "mdb_txn_begin") }

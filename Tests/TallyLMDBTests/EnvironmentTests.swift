@@ -37,6 +37,23 @@ import TallyTesting
         }
     }
 
+    @Test func aTransactionAfterCloseIsAnErrorNotACrash() async throws {
+        try await withTemporaryDirectory { dir in
+            let writer = WriterThread(name: "test-writer")
+            defer { writer.stop() }
+            let env = try self.open(dir.path, writer: writer)
+            let db = env.database("a")
+            env.close()
+            do {
+                _ = try env.read { txn in try txn.count(db) }
+                Issue.record("a read on a closed environment began")
+            } catch let error as LMDBError {
+                #expect(error.function == "mdb_txn_begin" && error.message.contains("closed"), "\(error)")
+            }
+            await #expect(throws: LMDBError.self) { try await writer.run { try env.write { _ in } } }
+        }
+    }
+
     @Test func appendOutOfOrderIsATypedError() async throws {
         try await withTemporaryDirectory { dir in
             let writer = WriterThread(name: "test-writer")
