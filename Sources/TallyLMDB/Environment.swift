@@ -31,11 +31,13 @@ public final class Environment: Sendable {
     public let writer: WriterThread?
     private let databases: [String: Database]
     private let closed = Atomic<Bool>(false)
+    /// Read transactions running now (see ``read(_:)``).
+    private let readsInFlight = Atomic<Int>(0)
 
     /// Refuses a transaction on a closed environment: LMDB would lock a mutex in the
     /// unmapped lock file (a segfault) where this throws `EINVAL` naming the path.
     func checkOpen(_ function: String) throws(LMDBError) {
-        if self.closed.load(ordering: .acquiring) {
+        if self.closed.load(ordering: .sequentiallyConsistent) {
             throw LMDBError(code: .init(rawValue: 22), function: function, message: "the environment is closed", path: self.path)
         }
     }
@@ -177,6 +179,12 @@ public final class Environment: Sendable {
     /// Never `await` inside: the body is synchronous on purpose, so a reader slot is never
     /// held across a suspension.
     public func read<T, E: Error>(_ body: (borrowing ReadTransaction) throws(E) -> T) throws -> T {
+        // Counted before the closed check (both sequentially consistent): ``close()`` marks
+        // the environment closed, then waits for the count to drain, so a read either sees
+        // it closed and throws or ends before `mdb_env_close` (a subscription that checked
+        // the log was open just before another task closed it crashed the process).
+        self.readsInFlight.add(1, ordering: .sequentiallyConsistent)
+        defer { self.readsInFlight.subtract(1, ordering: .sequentiallyConsistent) }
         let txn = try ReadTransaction(environment: self)
         return try body(txn)
     }
@@ -254,7 +262,9 @@ public final class Environment: Sendable {
 
     /// Closes the environment. Every transaction must have ended; calling twice is harmless.
     public func close() {
-        guard !self.closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        guard !self.closed.exchange(true, ordering: .sequentiallyConsistent) else { return }
+        // Reads already past their check finish first (they are short; never across `await`).
+        while self.readsInFlight.load(ordering: .sequentiallyConsistent) > 0 { sched_yield() }
         mdb_env_close(self.handle)
         let key = canonicalPath(self.path)
         _ = Self.openPaths.withLock { $0.remove(key) }

@@ -54,6 +54,29 @@ import TallyTesting
         }
     }
 
+    @Test func closingWhileOtherThreadsReadEndsTheirReadsWithAnError() async throws {
+        try await withTemporaryDirectory { dir in
+            let writer = WriterThread(name: "test-writer")
+            defer { writer.stop() }
+            for _ in 0..<20 {
+                let env = try self.open(dir.path, writer: writer)
+                let db = env.database("a")
+                let stopped = DispatchSemaphore(value: 0)
+                let readers = 4
+                for _ in 0..<readers {
+                    Thread {
+                        // Reads until the environment closes under them: each ends with an error, none crashes.
+                        while (try? env.read { txn in try txn.count(db) }) != nil {}
+                        stopped.signal()
+                    }.start()
+                }
+                usleep(2_000)
+                env.close()
+                for _ in 0..<readers { stopped.wait() }
+            }
+        }
+    }
+
     @Test func appendOutOfOrderIsATypedError() async throws {
         try await withTemporaryDirectory { dir in
             let writer = WriterThread(name: "test-writer")
