@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 internal import CLMDB
 #if canImport(Glibc)
 internal import Glibc
@@ -42,7 +43,7 @@ public final class Environment: Sendable {
         }
     }
 
-    private static let openPaths = Mutex<Set<String>>([])
+    private static let openPaths = NIOLockedValueBox<Set<String>>([])
 
     private init(
         handle: OpaquePointer,
@@ -79,7 +80,7 @@ public final class Environment: Sendable {
         precondition(configuration.readOnly || writer != nil, "a writable environment needs a writer thread")
         precondition(names.count <= configuration.databasesMax, "more databases than databasesMax")
         let key = canonicalPath(path)
-        let inserted = Self.openPaths.withLock { $0.insert(key).inserted }
+        let inserted = Self.openPaths.withLockedValue { $0.insert(key).inserted }
         guard inserted else {
             throw LMDBError(code: .alreadyOpen, function: "mdb_env_open", path: path)
         }
@@ -98,7 +99,7 @@ public final class Environment: Sendable {
             _ = try env.clearStaleReaders()
             return env
         } catch {
-            _ = Self.openPaths.withLock { $0.remove(key) }
+            _ = Self.openPaths.withLockedValue { $0.remove(key) }
             throw error
         }
     }
@@ -267,7 +268,7 @@ public final class Environment: Sendable {
         while self.readsInFlight.load(ordering: .sequentiallyConsistent) > 0 { sched_yield() }
         mdb_env_close(self.handle)
         let key = canonicalPath(self.path)
-        _ = Self.openPaths.withLock { $0.remove(key) }
+        _ = Self.openPaths.withLockedValue { $0.remove(key) }
     }
 
     deinit {

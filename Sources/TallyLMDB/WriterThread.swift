@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 internal import Glibc
 #endif
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A dedicated OS thread that runs jobs one at a time, in submission order.
 ///
@@ -15,11 +15,11 @@ public final class WriterThread: Sendable {
         var stopping = false
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
     // @unchecked-free: a POSIX semaphore is thread-safe by definition; the pointer is
     // allocated once and freed in deinit after the thread has exited.
     nonisolated(unsafe) private let wakeup: UnsafeMutablePointer<sem_t>
-    private let threadID = Mutex<pthread_t?>(nil)
+    private let threadID = NIOLockedValueBox<pthread_t?>(nil)
     /// A name for logs and debuggers.
     public let name: String
 
@@ -39,7 +39,7 @@ public final class WriterThread: Sendable {
             return nil
         }, box.toOpaque())
         precondition(code == 0, "pthread_create failed with \(code)")
-        self.threadID.withLock { $0 = thread }
+        self.threadID.withLockedValue { $0 = thread }
     }
 
     deinit {
@@ -49,7 +49,7 @@ public final class WriterThread: Sendable {
 
     /// Whether the calling code runs on this thread.
     public var isCurrent: Bool {
-        guard let id = self.threadID.withLock({ $0 }) else { return false }
+        guard let id = self.threadID.withLockedValue({ $0 }) else { return false }
         return pthread_equal(id, pthread_self()) != 0
     }
 
@@ -60,7 +60,7 @@ public final class WriterThread: Sendable {
 
     /// Queues `job`; it runs after every job submitted before it.
     public func submit(_ job: @escaping @Sendable () -> Void) {
-        let accepted = self.state.withLock { state -> Bool in
+        let accepted = self.state.withLockedValue { state -> Bool in
             guard !state.stopping else { return false }
             state.jobs.append(job)
             return true
@@ -81,13 +81,13 @@ public final class WriterThread: Sendable {
     /// Lets queued jobs finish, then ends the thread and waits for it to exit.
     public func stop() {
         precondition(!self.isCurrent, "a writer thread cannot stop itself")
-        let first = self.state.withLock { state -> Bool in
+        let first = self.state.withLockedValue { state -> Bool in
             defer { state.stopping = true }
             return !state.stopping
         }
         guard first else { return }
         sem_post(self.wakeup)
-        if let id = self.threadID.withLock({ $0 }) {
+        if let id = self.threadID.withLockedValue({ $0 }) {
             pthread_join(id, nil)
         }
     }
@@ -95,7 +95,7 @@ public final class WriterThread: Sendable {
     private func loop() {
         while true {
             while sem_wait(self.wakeup) != 0 {}
-            let (jobs, stopping) = self.state.withLock { state in
+            let (jobs, stopping) = self.state.withLockedValue { state in
                 defer { state.jobs.removeAll(keepingCapacity: true) }
                 return (state.jobs, state.stopping)
             }
@@ -103,7 +103,7 @@ public final class WriterThread: Sendable {
             if stopping && jobs.isEmpty { return }
             if stopping {
                 // Drain whatever arrived while the last jobs ran, then exit.
-                let rest = self.state.withLock { state in
+                let rest = self.state.withLockedValue { state in
                     defer { state.jobs.removeAll() }
                     return state.jobs
                 }

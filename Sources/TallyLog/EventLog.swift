@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import Foundation
 import Logging
 import Synchronization
@@ -27,7 +28,7 @@ public final class EventLog: Sendable {
     let databases: LogDatabases
     let writer: WriterThread?
     let lock: DataDirectoryLock?
-    let tail: Locked<TailIndex>
+    let tail: NIOLockedValueBox<TailIndex>
     let notifier: CommitNotifier
     let committer: Committer?
     let logger: Logger
@@ -49,7 +50,7 @@ public final class EventLog: Sendable {
         self.databases = LogDatabases(environment)
         self.writer = writer
         self.lock = lock
-        self.tail = Locked(recovered.tail)
+        self.tail = NIOLockedValueBox(recovered.tail)
         self.notifier = CommitNotifier(head: recovered.state.nextPosition - 1)
         self.logger = logger
         if let writer {
@@ -139,15 +140,15 @@ public final class EventLog: Sendable {
         guard !self.closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         self.committer?.close()
         if let committer = self.committer, let writer = self.writer, committer.failureReason == nil,
-            committer.tail.withLock({ $0.count }) >= Limits.closeCheckpointEventsMin
+            committer.tail.withLockedValue({ $0.count }) >= Limits.closeCheckpointEventsMin
         {
             // A long tail would be replayed by every later open (short CLI runs never reach
             // tailEventsMax): persist it now, after the queued appends (the writer is FIFO).
             _ = try? await writer.run {
-                while committer.tail.withLock({ $0.count }) > 0 && committer.failureReason == nil {
-                    let before = committer.tail.withLock { $0.count }
+                while committer.tail.withLockedValue({ $0.count }) > 0 && committer.failureReason == nil {
+                    let before = committer.tail.withLockedValue { $0.count }
                     committer.flushIndex(limit: Limits.indexFlushEventsMax)
-                    if committer.tail.withLock({ $0.count }) == before { break }
+                    if committer.tail.withLockedValue({ $0.count }) == before { break }
                 }
             }
         }
@@ -177,10 +178,10 @@ public final class EventLog: Sendable {
             throw LogError(.readOnly, "the ledger was opened read-only")
         }
         try await writer.run {
-            while committer.tail.withLock({ $0.count }) > 0 {
-                let before = committer.tail.withLock { $0.count }
+            while committer.tail.withLockedValue({ $0.count }) > 0 {
+                let before = committer.tail.withLockedValue { $0.count }
                 committer.flushIndex(limit: Limits.indexFlushEventsMax)
-                if committer.tail.withLock({ $0.count }) == before { break }
+                if committer.tail.withLockedValue({ $0.count }) == before { break }
             }
         }
     }

@@ -1,7 +1,7 @@
 import Foundation
 public import Logging
 public import ServiceLifecycle
-import Synchronization
+import NIOConcurrencyHelpers
 public import TallyLMDB
 public import TallyLog
 
@@ -33,7 +33,7 @@ public final class ProjectionWorker: Service, Sendable {
     let log: EventLog
     let views: ViewStore
     let logger: Logger
-    private let state = Mutex<(checkpoint: UInt64, failure: String?)>((0, nil))
+    private let state = NIOLockedValueBox<(checkpoint: UInt64, failure: String?)>((0, nil))
 
     /// The most events applied in one transaction.
     public static let batchEventsMax = 10_000
@@ -49,7 +49,7 @@ public final class ProjectionWorker: Service, Sendable {
         if applied > log.headPosition {
             throw ViewStore.aheadError(projection: projection.name, applied: applied, head: log.headPosition)
         }
-        self.state.withLock {
+        self.state.withLockedValue {
             if meta.version == projection.version {
                 $0.checkpoint = meta.position
             } else if meta.shadowVersion == projection.version {
@@ -62,7 +62,7 @@ public final class ProjectionWorker: Service, Sendable {
 
     /// Where it stands now.
     public var status: ProjectionStatus {
-        let (checkpoint, failure) = self.state.withLock { ($0.checkpoint, $0.failure) }
+        let (checkpoint, failure) = self.state.withLockedValue { ($0.checkpoint, $0.failure) }
         var status = ProjectionStatus(
             name: self.projection.name, version: self.projection.version, checkpoint: checkpoint, head: self.log.headPosition,
             failure: failure)
@@ -86,7 +86,7 @@ public final class ProjectionWorker: Service, Sendable {
             }
             try Self.putMeta(&txn, views: views, name: projection.name, ProjectionMeta(position: 0, version: projection.version, generation: meta.generation))
         }
-        self.state.withLock { $0 = (0, nil) }
+        self.state.withLockedValue { $0 = (0, nil) }
     }
 
     /// Follows the log until a graceful shutdown (ServiceLifecycle), cancellation or the log
@@ -101,7 +101,7 @@ public final class ProjectionWorker: Service, Sendable {
 
     private func follow() async throws {
         try await self.prepare()
-        var checkpoint = self.state.withLock { $0.checkpoint }
+        var checkpoint = self.state.withLockedValue { $0.checkpoint }
         var iterator = self.log.subscribe(fromPosition: checkpoint + 1).makeAsyncIterator()
         while !Task.isCancelled {
             guard let batch = try await iterator.nextBatch(max: Self.batchEventsMax) else { return }
@@ -133,7 +133,7 @@ public final class ProjectionWorker: Service, Sendable {
             let events = try read(from)
             return (events, Result { try projection.staged(events) })
         }
-        var batch = try readAhead(self.state.withLock { $0.checkpoint } + 1)
+        var batch = try readAhead(self.state.withLockedValue { $0.checkpoint } + 1)
         while let last = batch.events.last {
             let next = Task { try readAhead(last.position + 1) }
             do {
@@ -167,7 +167,7 @@ public final class ProjectionWorker: Service, Sendable {
         let readAhead = { @Sendable (from: UInt64) throws -> (last: UInt64?, parts: [([RecordedEvent], Result<StagedBatch, any Error>)?]) in
             let events = try read(from)
             let parts = workers.map { worker -> ([RecordedEvent], Result<StagedBatch, any Error>)? in
-                let checkpoint = worker.state.withLock { $0.checkpoint }
+                let checkpoint = worker.state.withLockedValue { $0.checkpoint }
                 let first = events.firstIndex { $0.position > checkpoint } ?? events.count
                 guard first < events.count else { return nil }
                 let part = first == 0 ? events : Array(events[first...])
@@ -175,7 +175,7 @@ public final class ProjectionWorker: Service, Sendable {
             }
             return (events.last?.position, parts)
         }
-        let lowest = workers.map { $0.state.withLock { $0.checkpoint } }.min() ?? 0
+        let lowest = workers.map { $0.state.withLockedValue { $0.checkpoint } }.min() ?? 0
         var batch = try readAhead(lowest + 1)
         while let last = batch.last {
             let next = Task { try readAhead(last + 1) }
@@ -213,7 +213,7 @@ public final class ProjectionWorker: Service, Sendable {
     public func wait(until position: UInt64, timeout: Duration) async -> Bool {
         let deadline = ContinuousClock.now + timeout
         while true {
-            let (checkpoint, failure) = self.state.withLock { ($0.checkpoint, $0.failure) }
+            let (checkpoint, failure) = self.state.withLockedValue { ($0.checkpoint, $0.failure) }
             if checkpoint >= position { return true }
             if failure != nil || ContinuousClock.now >= deadline { return false }
             try? await Task.sleep(for: .milliseconds(2))
@@ -246,7 +246,7 @@ public final class ProjectionWorker: Service, Sendable {
             }
             try Self.putMeta(&txn, views: views, name: projection.name, next)
         }
-        self.state.withLock { $0.checkpoint = 0 }
+        self.state.withLockedValue { $0.checkpoint = 0 }
     }
 
     /// Applies a batch, in the generation being built, with its checkpoint in the same
@@ -285,11 +285,11 @@ public final class ProjectionWorker: Service, Sendable {
             }
         } catch {
             let message = "projection \(projection.name) stopped at positions \(batch.first?.position ?? 0)...\(last.position): \(error)"
-            self.state.withLock { $0.failure = message }
+            self.state.withLockedValue { $0.failure = message }
             self.logger.error("projection stopped", metadata: ["tally.projection": "\(projection.name)", "tally.error": "\(message)"])
             throw error
         }
-        self.state.withLock { $0.checkpoint = last.position }
+        self.state.withLockedValue { $0.checkpoint = last.position }
     }
 
     private static func meta(_ txn: inout WriteTransaction, views: ViewStore, name: String) throws -> ProjectionMeta {

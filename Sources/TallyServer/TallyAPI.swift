@@ -4,7 +4,7 @@ import UnixSignals
 public import Logging
 public import ServiceLifecycle
 public import Tally
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Everything `tally serve` runs: the ledger (log and write models), the views and their
 /// projection workers, the API keys, and the HTTP application in front of them.
@@ -151,7 +151,7 @@ struct SubscriberCloser: Service {
 /// The open server-sent-event streams: counted against the limit, told to end on shutdown.
 final class SubscriberRegistry: Sendable {
     let max: Int
-    private let state = Mutex<(open: Int, closed: Bool)>((0, false))
+    private let state = NIOLockedValueBox<(open: Int, closed: Bool)>((0, false))
 
     init(max: Int) {
         self.max = max
@@ -159,7 +159,7 @@ final class SubscriberRegistry: Sendable {
 
     /// Counts a new stream in; `false` when the limit is reached or the server is stopping.
     func enter() -> Bool {
-        self.state.withLock { state in
+        self.state.withLockedValue { state in
             guard !state.closed, state.open < self.max else { return false }
             state.open += 1
             return true
@@ -167,16 +167,16 @@ final class SubscriberRegistry: Sendable {
     }
 
     func leave() {
-        self.state.withLock { $0.open -= 1 }
+        self.state.withLockedValue { $0.open -= 1 }
     }
 
-    var count: Int { self.state.withLock { $0.open } }
+    var count: Int { self.state.withLockedValue { $0.open } }
 
     /// Whether streams should end (the server is shutting down).
-    var isClosed: Bool { self.state.withLock { $0.closed } }
+    var isClosed: Bool { self.state.withLockedValue { $0.closed } }
 
     func closeAll() {
-        self.state.withLock { $0.closed = true }
+        self.state.withLockedValue { $0.closed = true }
     }
 }
 

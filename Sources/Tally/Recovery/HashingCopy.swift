@@ -1,6 +1,6 @@
 import Dispatch
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 import TallyChecksum
 
 /// Writes what a producer (LMDB's copy) sends into a pipe to a file, computing its XXH3-64
@@ -33,9 +33,9 @@ enum HashingCopy {
             close(writeEnd)
             throw RecoveryError(.io, "cannot create \(target): \(String(cString: strerror(errno)))", file: target)
         }
-        let producerError = Mutex<(any Error)?>(nil)
+        let producerError = NIOLockedValueBox<(any Error)?>(nil)
         let producer = Thread {
-            do { try produce(writeEnd) } catch { producerError.withLock { $0 = error } }
+            do { try produce(writeEnd) } catch { producerError.withLockedValue { $0 = error } }
             close(writeEnd)
         }
         producer.start()
@@ -46,7 +46,7 @@ enum HashingCopy {
         }
         close(readEnd)
         close(output)
-        if let error = producerError.withLock({ $0 }) { throw error }
+        if let error = producerError.withLockedValue({ $0 }) { throw error }
         return try result.get()
     }
 

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 import Tally
 
 extension BenchCommand {
@@ -45,7 +45,7 @@ extension BenchCommand {
         while live.contains(where: { $0.status.checkpoint < before }) { try await Task.sleep(for: .milliseconds(5)) }
         // Every 10 ms: how many events the slowest projection is behind, and for how long:
         // the time since the head first reached the position it has not yet applied.
-        let lags = Mutex<(events: [UInt64], seconds: [Double])>(([], []))
+        let lags = NIOLockedValueBox<(events: [UInt64], seconds: [Double])>(([], []))
         let sampler = Task {
             var heads: [(at: ContinuousClock.Instant, head: UInt64)] = []
             while !Task.isCancelled {
@@ -55,7 +55,7 @@ extension BenchCommand {
                 let slowest = live.map(\.status.checkpoint).min() ?? head
                 var since = 0.0
                 if slowest < head, let first = heads.first(where: { $0.head > slowest }) { since = (now - first.at).secondsDouble }
-                lags.withLock {
+                lags.withLockedValue {
                     $0.events.append(head - min(head, slowest))
                     $0.seconds.append(since)
                 }
@@ -99,7 +99,7 @@ extension BenchCommand {
         let caughtUp = ContinuousClock.now
         while live.contains(where: { $0.status.checkpoint < head }) { try await Task.sleep(for: .milliseconds(5)) }
         let catchUpSeconds = seconds(since: caughtUp)
-        let (sampled, lagSeconds) = lags.withLock { state in
+        let (sampled, lagSeconds) = lags.withLockedValue { state in
             defer { state = ([], []) }
             return (state.events.sorted(), state.seconds.sorted())
         }
@@ -120,7 +120,7 @@ extension BenchCommand {
         for task in running { task.cancel() }
         for task in running { _ = try? await task.value }
         liveViews.close()
-        let (pacedLag, pacedLagSeconds) = lags.withLock { ($0.events.sorted(), $0.seconds.sorted()) }
+        let (pacedLag, pacedLagSeconds) = lags.withLockedValue { ($0.events.sorted(), $0.seconds.sorted()) }
         out.add([
             "workload": "mixed", "phase": "paced", "events": paced.events, "seconds": paced.seconds, "target_events_per_second": target,
             "events_per_second": Double(paced.events) / paced.seconds, "projections": live.count,

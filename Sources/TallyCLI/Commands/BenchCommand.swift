@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import ArgumentParser
 import Foundation
 import Synchronization
@@ -242,10 +243,10 @@ final class BenchCounter: Sendable {
 }
 
 final class BenchIDs: Sendable {
-    private let state = Mutex<(UInt64, UInt64)>((UInt64.random(in: .min ... .max), UInt64.random(in: .min ... .max)))
+    private let state = NIOLockedValueBox<(UInt64, UInt64)>((UInt64.random(in: .min ... .max), UInt64.random(in: .min ... .max)))
 
     func next() -> UUID {
-        let (a, b) = self.state.withLock { state -> (UInt64, UInt64) in
+        let (a, b) = self.state.withLockedValue { state -> (UInt64, UInt64) in
             state.0 &+= 0x9E37_79B9_7F4A_7C15
             state.1 &+= 0xD1B5_4A32_D192_ED03
             return (mix(state.0), mix(state.1))

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 import Tally
 import TallyServer
 
@@ -46,11 +46,11 @@ struct BenchHTTP {
         guard let port else { throw CLIError(code: "storage_error", message: "tally serve did not start: \(text)") }
 
         // The floor: the same Hummingbird stack with nothing behind it, under the same load.
-        let baselinePort = Mutex<Int?>(nil)
-        let baseline = Task { try await HTTPBaseline.run { port in baselinePort.withLock { $0 = port } } }
+        let baselinePort = NIOLockedValueBox<Int?>(nil)
+        let baseline = Task { try await HTTPBaseline.run { port in baselinePort.withLockedValue { $0 = port } } }
         defer { baseline.cancel() }
-        while baselinePort.withLock({ $0 }) == nil, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
-        guard let floorPort = baselinePort.withLock({ $0 }) else { throw CLIError(code: "storage_error", message: "the HTTP baseline did not start") }
+        while baselinePort.withLockedValue({ $0 }) == nil, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        guard let floorPort = baselinePort.withLockedValue({ $0 }) else { throw CLIError(code: "storage_error", message: "the HTTP baseline did not start") }
 
         var floor: [String: Double] = [:]
         for (name, events) in [("single", 1), ("batch", 1_000), ("get", 0)] {

@@ -1,12 +1,12 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The rows `tally bench` measured: printed as they come (text or JSON lines) and, with
 /// `--report`, written at the end as a Markdown report: the machine, one table row per
 /// measurement with its headline rate and latencies, and text bar charts.
 final class BenchReport: Sendable {
     let json: Bool
-    private let rows = Mutex<[String]>([])
+    private let rows = NIOLockedValueBox<[String]>([])
 
     init(json: Bool) {
         self.json = json
@@ -15,7 +15,7 @@ final class BenchReport: Sendable {
     /// Records and prints one measurement (`workload` names it).
     func add(_ row: [String: Any]) {
         let line = Output.json(row)
-        self.rows.withLock { $0.append(line) }
+        self.rows.withLockedValue { $0.append(line) }
         if self.json {
             print(line)
         } else {
@@ -25,7 +25,7 @@ final class BenchReport: Sendable {
 
     /// Writes the Markdown report to `path`.
     func write(markdown path: String, command: String) throws {
-        let rows = self.rows.withLock { $0 }.compactMap { line in
+        let rows = self.rows.withLockedValue { $0 }.compactMap { line in
             (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
         }
         var out = "# tally bench report\n\n"

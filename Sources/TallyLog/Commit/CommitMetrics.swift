@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Counters of the committer, for `tally stats` and benchmarks.
 final class CommitMetrics: Sendable {
@@ -9,11 +9,11 @@ final class CommitMetrics: Sendable {
         var commitNanoseconds: Int64
     }
 
-    private let counters = Mutex(Snapshot(commits: 0, events: 0, requests: 0, commitNanoseconds: 0))
+    private let counters = NIOLockedValueBox(Snapshot(commits: 0, events: 0, requests: 0, commitNanoseconds: 0))
 
     func record(batchEvents: Int, requests: Int, duration: Duration) {
         let nanoseconds = duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
-        self.counters.withLock {
+        self.counters.withLockedValue {
             $0.commits += 1
             $0.events += batchEvents
             $0.requests += requests
@@ -21,5 +21,5 @@ final class CommitMetrics: Sendable {
         }
     }
 
-    var snapshot: Snapshot { self.counters.withLock { $0 } }
+    var snapshot: Snapshot { self.counters.withLockedValue { $0 } }
 }

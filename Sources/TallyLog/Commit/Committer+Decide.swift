@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import Foundation
 import Logging
 import TallyChecksum
@@ -80,7 +81,7 @@ extension Committer {
     /// Where each id is stored (batch, tail or persisted index), or `nil`.
     private func existingPositions(of ids: [EventKey], txn: inout WriteTransaction, overlay: BatchOverlay) throws -> [UInt64?] {
         var result = [UInt64?](repeating: nil, count: ids.count)
-        let checkpoint = self.tail.withLock { tail in
+        let checkpoint = self.tail.withLockedValue { tail in
             for (index, id) in ids.enumerated() {
                 result[index] = overlay.ids[id] ?? tail.ids[id]
             }
@@ -100,7 +101,7 @@ extension Committer {
     /// dropped at publish.
     private func head(of stream: PreparedStream, txn: inout WriteTransaction, overlay: BatchOverlay) throws -> UInt64? {
         if let version = overlay.heads[stream.streamID] { return version }
-        if let tailHead = self.tail.withLock({ $0.streams[stream.streamID]?.lastVersion }) { return tailHead }
+        if let tailHead = self.tail.withLockedValue({ $0.streams[stream.streamID]?.lastVersion }) { return tailHead }
         if let cached = self.state.heads[stream.streamID] { return cached }
         guard self.state.persistedStreams.mayContain(XXH3.hash(stream.streamBytes)) else { return nil }
         let version = try txn.withCursor(self.databases.streams) { cursor in

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import Foundation
 import Logging
 import TallyChecksum
@@ -149,7 +150,7 @@ extension Committer {
         if !self.state.heads.isEmpty {
             for stream in overlay.heads.keys { self.state.heads.removeValue(forKey: stream) }
         }
-        self.tail.withLock { tail in
+        self.tail.withLockedValue { tail in
             // One run per stream segment: the tail hashes each stream id once per run.
             var runStart = overlay.written.startIndex
             for index in overlay.written.indices.dropFirst()

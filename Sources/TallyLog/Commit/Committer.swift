@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import Synchronization
+import NIOConcurrencyHelpers
 import TallyChecksum
 import TallyLMDB
 
@@ -23,23 +23,23 @@ final class Committer: Sendable {
     let databases: LogDatabases
     let writer: WriterThread
     let state: WriterState
-    let tail: Locked<TailIndex>
+    let tail: NIOLockedValueBox<TailIndex>
     let notifier: CommitNotifier
     let tailEventsMax: Int
     let logger: Logger
     let metrics: CommitMetrics
     let listener: (any CommitListener)?
-    private let queue = Mutex(Queue())
+    private let queue = NIOLockedValueBox(Queue())
     /// When the writer last cleared stale reader slots (writer thread only).
-    private let lastReaderCheck = Mutex(ContinuousClock.now)
-    private let failure = Mutex<LogError?>(nil)
+    private let lastReaderCheck = NIOLockedValueBox(ContinuousClock.now)
+    private let failure = NIOLockedValueBox<LogError?>(nil)
 
     init(
         environment: Environment,
         databases: LogDatabases,
         writer: WriterThread,
         state: WriterState,
-        tail: Locked<TailIndex>,
+        tail: NIOLockedValueBox<TailIndex>,
         notifier: CommitNotifier,
         tailEventsMax: Int,
         listener: (any CommitListener)?,
@@ -58,7 +58,7 @@ final class Committer: Sendable {
     }
 
     /// The error that stopped writes, if any.
-    var failureReason: LogError? { self.failure.withLock { $0 } }
+    var failureReason: LogError? { self.failure.withLockedValue { $0 } }
 
     /// Queues an append and waits until it is durable or rejected.
     func submit(_ streams: [PreparedStream], events: Int, bytes: Int) async throws -> AppendResult {
@@ -86,7 +86,7 @@ final class Committer: Sendable {
     }
 
     private func enqueue(_ request: PendingRequest) {
-        let action = self.queue.withLock { queue -> Int in
+        let action = self.queue.withLockedValue { queue -> Int in
             if queue.closed { return 0 }
             queue.pending.append(request)
             if queue.scheduled { return 1 }
@@ -102,7 +102,7 @@ final class Committer: Sendable {
 
     /// Refuses new appends; queued ones still commit.
     func close() {
-        self.queue.withLock { $0.closed = true }
+        self.queue.withLockedValue { $0.closed = true }
     }
 
     /// Runs on the writer thread: commits batches until the queue is empty.
@@ -111,7 +111,7 @@ final class Committer: Sendable {
         while let batch = self.takeBatch() {
             self.process(batch)
             self.clearStaleReadersPeriodically()
-            if self.tail.withLock({ $0.count }) >= self.tailEventsMax {
+            if self.tail.withLockedValue({ $0.count }) >= self.tailEventsMax {
                 self.flushIndex(limit: min(Limits.indexFlushEventsMax, max(1, self.tailEventsMax / 2)))
             }
         }
@@ -120,7 +120,7 @@ final class Committer: Sendable {
     /// Frees reader slots of processes that died holding a read transaction (LMDB's
     /// `mdb_reader_check`), at most every 10 s; a stale slot would pin old pages forever.
     private func clearStaleReadersPeriodically() {
-        let due = self.lastReaderCheck.withLock { last in
+        let due = self.lastReaderCheck.withLockedValue { last in
             guard ContinuousClock.now - last >= .seconds(10) else { return false }
             last = ContinuousClock.now
             return true
@@ -135,7 +135,7 @@ final class Committer: Sendable {
     }
 
     private func takeBatch() -> [PendingRequest]? {
-        self.queue.withLock { queue in
+        self.queue.withLockedValue { queue in
             guard queue.head < queue.pending.count else {
                 queue.pending.removeAll(keepingCapacity: true)
                 queue.head = 0
@@ -189,7 +189,7 @@ final class Committer: Sendable {
 
     /// Marks the log failed: every later append is refused until reopen.
     func poison(_ error: LogError) {
-        self.failure.withLock { if $0 == nil { $0 = error } }
+        self.failure.withLockedValue { if $0 == nil { $0 = error } }
         self.logger.critical(
             "commit failed; the ledger is now read-only", metadata: ["tally.error": "\(error)"])
     }

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import Foundation
 import Logging
 import TallyChecksum
@@ -12,7 +13,7 @@ extension Committer {
     /// on the next open; it is logged, not fatal.
     func flushIndex(limit: Int) {
         self.writer.preconditionCurrent()
-        let chunk = self.tail.withLock { Array($0.oldest(limit)) }
+        let chunk = self.tail.withLockedValue { Array($0.oldest(limit)) }
         guard let last = chunk.last else { return }
         // Stream keys in key order: group the chunk's runs by stream (versions ascend within
         // a stream), then order the streams by their bytes.
@@ -91,7 +92,7 @@ extension Committer {
         for stream in streamOrder where runs[stream.id]?.first?.version == 0 {
             self.state.persistedStreams.insert(XXH3.hash(stream.bytes))
         }
-        self.tail.withLock { $0.dropOldest(chunk.count, newCheckpoint: last.position) }
+        self.tail.withLockedValue { $0.dropOldest(chunk.count, newCheckpoint: last.position) }
         self.mergeIDRuns()
         self.writeStateCheckpoint()
     }

@@ -4,7 +4,7 @@ import Foundation
 ///
 /// The committer adds to it after every commit; the indexer moves its oldest entries into
 /// the `streams` and `ids` databases and drops them here. Readers combine it with the
-/// persisted index. Guarded by a `Mutex` in ``EventLog``.
+/// persisted index. Guarded by a lock in ``EventLog``.
 struct TailIndex: Sendable {
     struct Entry: Sendable {
         let position: UInt64

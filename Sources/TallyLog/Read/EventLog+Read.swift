@@ -1,4 +1,5 @@
 public import Foundation
+import NIOConcurrencyHelpers
 import TallyLMDB
 
 extension EventLog {
@@ -66,7 +67,7 @@ extension EventLog {
         guard count > 0 else { return [] }
         // Tail first, then the snapshot: anything the indexer moved out of the tail before
         // we looked is already committed in the persisted index the snapshot sees.
-        let tailStream = self.tail.withLock { $0.streams[streamID] }
+        let tailStream = self.tail.withLockedValue { $0.streams[streamID] }
         return try self.environment.read { txn in
             let persisted = try self.persistedPositions(
                 txn, streamBytes: streamBytes, from: fromVersion, direction: direction, limit: count)
@@ -84,7 +85,7 @@ extension EventLog {
 
     /// The event with this id, or `nil`.
     public func event(id: UUID) throws -> RecordedEvent? {
-        let tailPosition = self.tail.withLock { $0.position(of: id) }
+        let tailPosition = self.tail.withLockedValue { $0.position(of: id) }
         return try self.environment.read { txn in
             var position = tailPosition
             if position == nil {

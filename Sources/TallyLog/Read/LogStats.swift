@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import Foundation
 import TallyChecksum
 import TallyLMDB
@@ -33,7 +34,7 @@ public struct LogStats: Sendable, Codable, Equatable {
 extension EventLog {
     /// Head, counts, size and chain head, from one consistent snapshot.
     public func stats() throws -> LogStats {
-        let tailStreamStarts = self.tail.withLock { tail in tail.oldest(tail.count).filter { $0.version == 0 }.map(\.position) }
+        let tailStreamStarts = self.tail.withLockedValue { tail in tail.oldest(tail.count).filter { $0.version == 0 }.map(\.position) }
         let info = try self.environment.info()
         return try self.environment.read { txn in
             let checkpoint = try MetaKey.indexCheckpoint.withUnsafeBytes { key in

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 import TallyChecksum
 import TallyLMDB
 
@@ -39,7 +39,7 @@ public final class LogImporter: Sendable {
     private let databases: LogDatabases
     private let writer: WriterThread
     private let lock: DataDirectoryLock
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     private init(directory: String, environment: Environment, writer: WriterThread, lock: DataDirectoryLock) {
         self.directory = directory
@@ -83,7 +83,7 @@ public final class LogImporter: Sendable {
                 at: logPath, databases: LogDatabases.names,
                 configuration: EnvironmentConfiguration(mapSizeBytes: mapSizeBytes, databasesMax: 8, readOnly: false), writer: writer)
             let importer = LogImporter(directory: directory, environment: environment, writer: writer, lock: lock)
-            importer.state.withLock { $0.head = head }
+            importer.state.withLockedValue { $0.head = head }
             return importer
         } catch {
             writer.stop()
@@ -93,7 +93,7 @@ public final class LogImporter: Sendable {
     }
 
     /// The head of what has been added so far.
-    public var head: LogHead { self.state.withLock { $0.head } }
+    public var head: LogHead { self.state.withLockedValue { $0.head } }
 
     /// Checks and writes `items` in one transaction.
     ///
@@ -101,7 +101,7 @@ public final class LogImporter: Sendable {
     ///   (nothing of `items` is written then), or `storage_error`.
     public func add(_ items: [Item]) async throws {
         try await self.writer.run {
-            var state = self.state.withLock { $0 }
+            var state = self.state.withLockedValue { $0 }
             try self.environment.write { txn in
                 for item in items {
                     switch item {
@@ -110,7 +110,7 @@ public final class LogImporter: Sendable {
                     }
                 }
             }
-            self.state.withLock { $0 = state }
+            self.state.withLockedValue { $0 = state }
         }
     }
 
@@ -125,11 +125,11 @@ public final class LogImporter: Sendable {
             self.lock.release()
         }
         try await self.writer.run {
-            var state = self.state.withLock { $0 }
+            var state = self.state.withLockedValue { $0 }
             if state.open != nil {
                 try self.environment.write { txn in try self.endCommit(expected: nil, state: &state, txn: &txn) }
             }
-            self.state.withLock { $0 = state }
+            self.state.withLockedValue { $0 = state }
             try self.environment.sync()
         }
         return self.head

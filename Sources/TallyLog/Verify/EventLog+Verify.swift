@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 import TallyChecksum
 import TallyLMDB
 
@@ -341,12 +341,12 @@ struct IndexDigest {
 /// ``EventLog/verifySeals(head:)`` on its own thread.
 private final class SealCheck: Sendable {
     private let done = DispatchSemaphore(value: 0)
-    private let result = Mutex<Result<UInt64, any Error>?>(nil)
+    private let result = NIOLockedValueBox<Result<UInt64, any Error>?>(nil)
 
     init(log: EventLog, from start: UInt64, head: UInt64) {
         let thread = Thread { [self] in
             let outcome = start > head ? .success(0) : Result { try log.verifySeals(from: start, head: head) }
-            self.result.withLock { $0 = outcome }
+            self.result.withLockedValue { $0 = outcome }
             self.done.signal()
         }
         thread.name = "tally-verify-seals"
@@ -355,6 +355,6 @@ private final class SealCheck: Sendable {
 
     func wait() -> Result<UInt64, any Error> {
         self.done.wait()
-        return self.result.withLock { $0 } ?? .failure(LogError(.storage, "the seal check ended without a result"))
+        return self.result.withLockedValue { $0 } ?? .failure(LogError(.storage, "the seal check ended without a result"))
     }
 }

@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A token bucket per key: `rate` requests a second, bursts up to twice that.
 final class RateLimiter: Sendable {
@@ -8,7 +8,7 @@ final class RateLimiter: Sendable {
     }
 
     let rate: Double
-    private let buckets = Mutex<[String: Bucket]>([:])
+    private let buckets = NIOLockedValueBox<[String: Bucket]>([:])
 
     /// `rate` 0 turns the limit off.
     init(rate: Int) {
@@ -20,7 +20,7 @@ final class RateLimiter: Sendable {
         guard self.rate > 0 else { return nil }
         let now = ContinuousClock.now
         let burst = self.rate * 2
-        return self.buckets.withLock { buckets in
+        return self.buckets.withLockedValue { buckets in
             var bucket = buckets[key] ?? Bucket(tokens: burst, updated: now)
             let elapsed = now - bucket.updated
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18

@@ -1,6 +1,6 @@
 import Foundation
 import Hummingbird
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The request timeout: a request still running after the configured time is answered 503
 /// `timeout` (its work goes on; a write may still commit).
@@ -14,9 +14,9 @@ final class RequestDeadlines: Sendable {
     static let tick = Duration.milliseconds(100)
 
     let timeout: Duration
-    private let queue = Mutex(Queue())
+    private let queue = NIOLockedValueBox(Queue())
 
-    private struct Queue: ~Copyable {
+    private struct Queue {
         var entries: [Pending] = []
         var head = 0
         var watching = false
@@ -26,32 +26,32 @@ final class RequestDeadlines: Sendable {
     /// its work (cancelled when the request times out or its caller is cancelled).
     private final class Pending: Sendable {
         let deadline: ContinuousClock.Instant
-        private let state: Mutex<(continuation: CheckedContinuation<Response, any Error>?, work: Task<Void, Never>?)>
+        private let state: NIOLockedValueBox<(continuation: CheckedContinuation<Response, any Error>?, work: Task<Void, Never>?)>
 
         init(deadline: ContinuousClock.Instant, continuation: CheckedContinuation<Response, any Error>) {
             self.deadline = deadline
-            self.state = Mutex((continuation, nil))
+            self.state = NIOLockedValueBox((continuation, nil))
         }
 
         func start(_ body: @escaping @Sendable () async throws -> Response) {
             let work = Task {
                 do { self.finish(.success(try await body())) } catch { self.finish(.failure(error)) }
             }
-            self.state.withLock { $0.work = work }
+            self.state.withLockedValue { $0.work = work }
         }
 
         /// Answers the request unless it was answered already.
         func finish(_ result: Result<Response, any Error>) {
-            guard let continuation = self.state.withLock({ $0.continuation.take() }) else { return }
+            guard let continuation = self.state.withLockedValue({ $0.continuation.take() }) else { return }
             continuation.resume(with: result)
         }
 
         /// Cancels the work (it sees `Task.isCancelled`; what it committed stays).
         func cancel() {
-            self.state.withLock { $0.work }?.cancel()
+            self.state.withLockedValue { $0.work }?.cancel()
         }
 
-        var isFinished: Bool { self.state.withLock { $0.continuation == nil } }
+        var isFinished: Bool { self.state.withLockedValue { $0.continuation == nil } }
     }
 
     init(seconds: Double) {
@@ -61,21 +61,21 @@ final class RequestDeadlines: Sendable {
     /// Runs `body` in a task of its own and answers with its response, or with 503 `timeout`
     /// once the request is older than the timeout. Cancelling the caller cancels `body`.
     func run(_ body: @escaping @Sendable () async throws -> Response) async throws -> Response {
-        let holder = Mutex<Pending?>(nil)
+        let holder = NIOLockedValueBox<Pending?>(nil)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 let pending = Pending(deadline: .now + self.timeout, continuation: continuation)
-                holder.withLock { $0 = pending }
+                holder.withLockedValue { $0 = pending }
                 self.enqueue(pending)
                 pending.start(body)
             }
         } onCancel: {
-            holder.withLock { $0 }?.cancel()
+            holder.withLockedValue { $0 }?.cancel()
         }
     }
 
     private func enqueue(_ pending: Pending) {
-        let startWatcher = self.queue.withLock { queue in
+        let startWatcher = self.queue.withLockedValue { queue in
             queue.entries.append(pending)
             defer { queue.watching = true }
             return !queue.watching
@@ -97,7 +97,7 @@ final class RequestDeadlines: Sendable {
     /// Answers the expired requests and drops the finished ones; `false` (and the watcher
     /// stops) once nothing is queued.
     private func expire(now: ContinuousClock.Instant) -> Bool {
-        let (expired, watching) = self.queue.withLock { queue -> ([Pending], Bool) in
+        let (expired, watching) = self.queue.withLockedValue { queue -> ([Pending], Bool) in
             var expired: [Pending] = []
             while queue.head < queue.entries.count {
                 let pending = queue.entries[queue.head]

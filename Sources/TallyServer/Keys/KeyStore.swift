@@ -1,7 +1,7 @@
 import Foundation
 import HTTPTypes
 public import Tally
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The API keys of a ledger, kept as events in the reserved stream `tally-keys`
 /// (`key.created`, `key.revoked`): creating and revoking a key is on the record like any
@@ -10,7 +10,7 @@ public final class KeyStore: Sendable {
     /// The stream holding the key events.
     public static let streamID = Ledger.systemStreamPrefix + "keys"
 
-    private let keys = Mutex<[String: APIKey]>([:])
+    private let keys = NIOLockedValueBox<[String: APIKey]>([:])
 
     /// The keys recorded in `log`.
     public init(log: EventLog) throws {
@@ -22,7 +22,7 @@ public final class KeyStore: Sendable {
             guard let last = events.last else { break }
             next = last.streamVersion + 1
         }
-        self.keys.withLock { $0 = loaded }
+        self.keys.withLockedValue { $0 = loaded }
     }
 
     private static func fold(_ event: RecordedEvent, into keys: inout [String: APIKey]) {
@@ -44,17 +44,17 @@ public final class KeyStore: Sendable {
 
     /// Every key, revoked ones included, by name then id.
     public var all: [APIKey] {
-        self.keys.withLock { Array($0.values) }.sorted { ($0.name, $0.id) < ($1.name, $1.id) }
+        self.keys.withLockedValue { Array($0.values) }.sorted { ($0.name, $0.id) < ($1.name, $1.id) }
     }
 
     /// The live key with this id, or `nil` (unknown or revoked).
     public func live(id: String) -> APIKey? {
-        self.keys.withLock { $0[id] }.flatMap { $0.revoked ? nil : $0 }
+        self.keys.withLockedValue { $0[id] }.flatMap { $0.revoked ? nil : $0 }
     }
 
     /// The live key a bearer token names, or `nil` (unknown, malformed or revoked).
     public func authenticate(_ token: String) -> APIKey? {
-        guard let id = APIKey.id(of: token), let key = self.keys.withLock({ $0[id] }), !key.revoked, key.matches(token) else {
+        guard let id = APIKey.id(of: token), let key = self.keys.withLockedValue({ $0[id] }), !key.revoked, key.matches(token) else {
             return nil
         }
         return key
@@ -78,7 +78,7 @@ public final class KeyStore: Sendable {
         payload.field("sha256", key.secretHashHex)
         payload.objectEnd()
         try await Self.record(type: "key.created", payload: payload.bytes, actor: actor, in: ledger)
-        self.keys.withLock { $0[key.id] = key }
+        self.keys.withLockedValue { $0[key.id] = key }
         return (key, secret)
     }
 
@@ -96,7 +96,7 @@ public final class KeyStore: Sendable {
         payload.field("name", key.name)
         payload.objectEnd()
         try await Self.record(type: "key.revoked", payload: payload.bytes, actor: actor, in: ledger)
-        self.keys.withLock { $0[key.id]?.revoked = true }
+        self.keys.withLockedValue { $0[key.id]?.revoked = true }
         var revoked = key
         revoked.revoked = true
         return revoked

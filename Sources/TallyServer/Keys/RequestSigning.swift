@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 import TallyChecksum
 
 /// Optional HMAC-SHA256 request signing for agents, on top of (or instead of) bearer keys.
@@ -17,7 +17,7 @@ public final class RequestSigning: Sendable {
     /// How far a request's timestamp may be from the server's clock.
     public static let windowSeconds: Int64 = 300
     private let master: [UInt8]
-    private let seen = Mutex<[String: Int64]>([:])
+    private let seen = NIOLockedValueBox<[String: Int64]>([:])
 
     /// The master secret of `dataDirectory`, made on first use.
     public init(dataDirectory: String) throws {
@@ -57,7 +57,7 @@ public final class RequestSigning: Sendable {
         guard Self.constantTimeEqual(Array(expected.utf8), Array(signature.lowercased().utf8)) else {
             return ("invalid_signature", "X-Tally-Signature does not match: sign METHOD\\nPATH?QUERY\\nTIMESTAMP\\nSHA256(body) with the key's signing secret")
         }
-        let replayed = self.seen.withLock { seen -> Bool in
+        let replayed = self.seen.withLockedValue { seen -> Bool in
             seen = seen.filter { now - $0.value <= Self.windowSeconds * 2 }
             return seen.updateValue(timestamp, forKey: signature.lowercased()) != nil
         }
