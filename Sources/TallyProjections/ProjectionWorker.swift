@@ -2,7 +2,7 @@ import Foundation
 public import Logging
 public import ServiceLifecycle
 import NIOConcurrencyHelpers
-public import TallyLMDB
+import TallyLMDB
 public import TallyLog
 
 /// Where a projection stands.

@@ -1,5 +1,5 @@
 import Foundation
-public import TallyLMDB
+import TallyLMDB
 public import TallyLog
 
 extension ViewStore {

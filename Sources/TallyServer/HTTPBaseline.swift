@@ -1,4 +1,4 @@
-public import Hummingbird
+import Hummingbird
 import Logging
 
 /// The HTTP floor of `tally bench http`: the same Hummingbird server stack as `tally serve`

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// How `tally serve` runs. Each setting comes from, in order of precedence: a command-line
 /// flag, an environment variable (`TALLY_…`), the config file (`--config FILE` or

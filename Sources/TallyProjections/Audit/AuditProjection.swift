@@ -1,5 +1,5 @@
 import Foundation
-public import TallyLMDB
+import TallyLMDB
 public import TallyLog
 
 /// Audit: who did what and when. Indexes every event by actor, by type, by category and

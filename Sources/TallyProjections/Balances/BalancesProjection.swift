@@ -1,6 +1,6 @@
 import Foundation
 public import TallyDomain
-public import TallyLMDB
+import TallyLMDB
 public import TallyLog
 
 /// Balances and statements: each account's posted and pending balances, and a statement

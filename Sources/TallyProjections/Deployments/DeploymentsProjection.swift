@@ -1,6 +1,6 @@
 import Foundation
-public import TallyDomain
-public import TallyLMDB
+import TallyDomain
+import TallyLMDB
 public import TallyLog
 
 /// Deployments: per service and environment the current version, the last outcome and the

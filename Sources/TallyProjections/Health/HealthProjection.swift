@@ -1,6 +1,6 @@
 import Foundation
 public import TallyDomain
-public import TallyLMDB
+import TallyLMDB
 public import TallyLog
 
 /// Health: each component's current status and since when, its status transitions, and

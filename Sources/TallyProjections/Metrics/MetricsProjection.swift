@@ -1,6 +1,6 @@
 import Foundation
-public import TallyDomain
-public import TallyLMDB
+import TallyDomain
+import TallyLMDB
 public import TallyLog
 
 /// Counters for the Prometheus exposition, kept exactly once per event like every
