@@ -37,6 +37,42 @@ import Testing
         }
     }
 
+    @Test func appendFileStoresPayloadsAsWrittenAndRefusesUnknownKeys() async throws {
+        try await withTemporaryDirectory(prefix: "tally-cli-file") { dir in
+            #expect(try runProcess(self.tally, ["init", "--data", dir.path]).status == 0)
+            let file = dir.path + "/events.jsonl"
+            // A misspelt key is refused by name, and nothing of the file is appended.
+            try """
+                {"stream":"s","type":"a.b","payload":{"b": 1, "a": [1, 2]}}
+                {"stream":"s","type":"a.b","payload":{},"expected_verison":3}
+                """.write(toFile: file, atomically: true, encoding: .utf8)
+            let misspelt = try runProcess(self.tally, ["append", "--data", dir.path, "--file", file])
+            #expect(misspelt.status == 2)
+            #expect(misspelt.standardError.contains("invalid_json"), "\(misspelt.standardError)")
+            #expect(misspelt.standardError.contains("line 2"), "\(misspelt.standardError)")
+            #expect(misspelt.standardError.contains("expected_verison"), "\(misspelt.standardError)")
+            try """
+                {"stream":"s","type":"a.b","payload":{"b":1},"metadata":{"n":7}}
+                """.write(toFile: file, atomically: true, encoding: .utf8)
+            let number = try runProcess(self.tally, ["append", "--data", dir.path, "--file", file])
+            #expect(number.status == 2)
+            #expect(number.standardError.contains("$.metadata.n"), "\(number.standardError)")
+            #expect(try runProcess(self.tally, ["stats", "--data", dir.path, "--json"]).standardOutput.contains("\"head_position\":0"))
+            // The payload is stored byte for byte as the line writes it (key order, spaces), as
+            // the HTTP API stores it (metadata is stored in key order, as always).
+            try #"""
+                {"stream":"s","type":"a.b","payload":{"b": 1, "a": [1, 2], "s": "caf\u00e9 \"q\""},"metadata":{"z":"1","actor":"me","a":"2"}}
+                """#.write(toFile: file, atomically: true, encoding: .utf8)
+            let appended = try runProcess(self.tally, ["append", "--data", dir.path, "--file", file])
+            #expect(appended.status == 0, "\(appended.standardError)")
+            let export = dir.path + "/e.jsonl"
+            #expect(try runProcess(self.tally, ["audit", "export", "--data", dir.path, "--format", "jsonl", "--output", export]).status == 0)
+            let line = try String(contentsOfFile: export, encoding: .utf8)
+            #expect(line.contains(#""payload":{"b": 1, "a": [1, 2], "s": "caf\u00e9 \"q\""}"#), "\(line)")
+            #expect(line.contains(#""metadata":{"a":"2","actor":"me","z":"1"}"#), "\(line)")
+        }
+    }
+
     @Test func rejectionsExitOneWithTheirCodeAndChangeNothing() async throws {
         try await withTemporaryDirectory(prefix: "tally-cli") { dir in
             _ = try runProcess(self.tally, ["init", "--data", dir.path])

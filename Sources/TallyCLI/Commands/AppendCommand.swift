@@ -12,7 +12,9 @@ struct AppendCommand: AsyncParsableCommand {
                   --payload '{"currency":"APX"}' --expected-version no-stream
             A file, one JSON object per line with keys stream, type, payload and optional
             id, expected_version ("any", "no-stream" or a number) and metadata (string map;
-            actor, correlation_id and causation_id are the well-known keys):
+            actor, correlation_id and causation_id are the well-known keys); any other key
+            is refused, naming the line. Payloads are stored byte for byte as written
+            (checked to be JSON, not re-encoded), as the HTTP API stores them:
               tally append --file events.jsonl
             The whole file is one atomic append (at most 10,000 events) unless --chunk N
             splits it into atomic appends of N lines. Retrying with the same ids is safe:

@@ -26,7 +26,7 @@ public struct APIProblem: HTTPResponseError, Sendable, CustomStringConvertible {
     public var description: String { "\(self.status.code) \(self.code): \(self.detail)" }
 
     /// 400 `malformed_request` naming the field.
-    static func malformed(_ detail: String, at pointer: String?) -> APIProblem {
+    package static func malformed(_ detail: String, at pointer: String?) -> APIProblem {
         APIProblem(.badRequest, "malformed_request", detail, pointer: pointer)
     }
 

@@ -3,12 +3,12 @@ import HTTPTypes
 
 /// The fields of one JSON object in a request, read with the JSON path of each field, so a
 /// wrong or missing field is refused with a problem that names it (`$.transfers[2].amount`).
-struct JSONObject {
-    let fields: [String: JSONValue]
+package struct JSONObject {
+    package let fields: [String: JSONValue]
     /// This object's JSON path.
-    let path: String
+    package let path: String
 
-    init(_ value: JSONValue, path: String = "$") throws(APIProblem) {
+    package init(_ value: JSONValue, path: String = "$") throws(APIProblem) {
         guard case .object(let pairs) = value.kind else {
             throw APIProblem.malformed("\(path) must be an object, not \(value.kindName)", at: path)
         }
@@ -22,10 +22,10 @@ struct JSONObject {
         self.path = path
     }
 
-    func pointer(_ key: String) -> String { "\(self.path).\(key)" }
+    package func pointer(_ key: String) -> String { "\(self.path).\(key)" }
 
     /// Refuses keys outside `known`, so a misspelt optional field is not silently ignored.
-    func allowOnly(_ known: Set<String>) throws(APIProblem) {
+    package func allowOnly(_ known: Set<String>) throws(APIProblem) {
         for key in self.fields.keys where !known.contains(key) {
             throw APIProblem.malformed(
                 "\(self.path) has an unknown field \"\(key)\"; the fields are \(known.sorted().joined(separator: ", "))",
@@ -33,13 +33,13 @@ struct JSONObject {
         }
     }
 
-    func value(_ key: String) -> JSONValue? {
+    package func value(_ key: String) -> JSONValue? {
         guard let value = self.fields[key] else { return nil }
         if case .null = value.kind { return nil }
         return value
     }
 
-    func string(_ key: String) throws(APIProblem) -> String? {
+    package func string(_ key: String) throws(APIProblem) -> String? {
         guard let value = self.value(key) else { return nil }
         guard case .string(let text) = value.kind else {
             throw APIProblem.malformed("\(self.pointer(key)) must be a string, not \(value.kindName)", at: self.pointer(key))
@@ -47,7 +47,7 @@ struct JSONObject {
         return text
     }
 
-    func requiredString(_ key: String) throws(APIProblem) -> String {
+    package func requiredString(_ key: String) throws(APIProblem) -> String {
         guard let text = try self.string(key) else {
             throw APIProblem.malformed("\(self.pointer(key)) is required", at: self.pointer(key))
         }
@@ -96,7 +96,7 @@ struct JSONObject {
         return number
     }
 
-    func object(_ key: String) throws(APIProblem) -> JSONObject? {
+    package func object(_ key: String) throws(APIProblem) -> JSONObject? {
         guard let value = self.value(key) else { return nil }
         return try JSONObject(value, path: self.pointer(key))
     }
