@@ -50,9 +50,7 @@ struct AppendCommand: AsyncParsableCommand {
             // every line is then parsed before the first append, so a bad line writes nothing.
             let ledger = try await Ledger.open(at: self.options.data, configuration: self.options.configuration(readOnly: false))
             do {
-                let batches = try self.file.map { try JSONLEvents.read(path: $0, chunk: self.chunk, actor: self.actor) }
-                    ?? [[try self.singleEvent()]]
-                for batch in batches {
+                let append = { (batch: [JSONLEvents.Line]) async throws in
                     let result = try await ledger.log.append(JSONLEvents.group(batch))
                     Output.print(
                         json: self.options.json,
@@ -62,6 +60,11 @@ struct AppendCommand: AsyncParsableCommand {
                         ],
                         text: result.positions.map(String.init).joined(separator: "\n")
                             + (result.wasDuplicate ? "\t(already appended; nothing written)" : ""))
+                }
+                if let file = self.file {
+                    try await JSONLEvents.forEachChunk(path: file, chunk: self.chunk, actor: self.actor, append)
+                } else {
+                    try await append([try self.singleEvent()])
                 }
             } catch {
                 await ledger.close()
