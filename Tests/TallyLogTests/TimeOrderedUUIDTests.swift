@@ -25,4 +25,21 @@ import Testing
         let second = UUID.timeOrdered()
         #expect(first.uuidString < second.uuidString, "\(first) then \(second)")
     }
+
+    /// The random bits come from one shared pool of kernel randomness: ids made on many
+    /// threads at once never share them (each word is handed out once).
+    @Test func idsMadeOnManyThreadsAtOnceAreUnique() async {
+        let batches = await withTaskGroup(of: [UUID].self) { group in
+            for _ in 0..<8 { group.addTask { (0..<10_000).map { _ in UUID.timeOrdered() } } }
+            var all: [[UUID]] = []
+            for await batch in group { all.append(batch) }
+            return all
+        }
+        let ids = batches.flatMap { $0 }
+        #expect(ids.count == 80_000)
+        #expect(Set(ids).count == 80_000)
+        // Not even the random halves repeat (same millisecond, same fraction is common here).
+        let randomHalves = Set(ids.map { id in withUnsafeBytes(of: id.uuid) { Array($0[8..<16]) } })
+        #expect(randomHalves.count == 80_000)
+    }
 }
