@@ -54,12 +54,41 @@ import Testing
         }
         #expect(le(0, UInt32.self) == UInt32(bytes.count))
         #expect(le(4, UInt16.self) == 1)
+        #expect(le(6, UInt16.self) == RecordLayout.payloadIsJSONFlag, "the payload is JSON: flag bit 0")
         #expect(le(8, UInt64.self) == 42)
         #expect(le(16, UInt64.self) == 3)
         #expect(le(48, UInt16.self) == UInt16("transfer-payroll-007".utf8.count))
         #expect(le(50, UInt16.self) == UInt16("transfer.posted".utf8.count))
         #expect(Array(bytes[64..<84]) == Array("transfer-payroll-007".utf8))
         #expect(le(bytes.count - 16, UInt64.self) == 0x0123_4567_89ab_cdef)
+    }
+
+    /// fixtures/record-v1-transfer-unflagged.bin is the golden record as it was written before
+    /// flag bit 0 existed: it still decodes, its checksum holds, and it differs from today's
+    /// encoding only in the flags and the checksum.
+    @Test func aRecordWrittenBeforeThePayloadFlagStillReads() throws {
+        let old = Array(try Data(contentsOf: Self.fixtures.appendingPathComponent("record-v1-transfer-unflagged.bin")))
+        let current = try Self.goldenRecord()
+        #expect(old.count == current.count)
+        let differing = Set(zip(old, current).enumerated().filter { $0.element.0 != $0.element.1 }.map(\.offset))
+        #expect(differing.isSubset(of: Set([6]).union(Set((old.count - 8)..<old.count))), "\(differing.sorted())")
+        try old.withUnsafeBytes { bytes in
+            let view = try RecordView(bytes)
+            #expect(view.computeChecksum() == view.storedChecksum)
+            #expect(view.flags == 0 && !view.payloadIsCheckedJSON)
+            #expect(try view.decode().type == "transfer.posted")
+        }
+    }
+
+    @Test func onlyAJSONPayloadIsFlagged() throws {
+        for (payload, json) in [("{\"a\":1}", true), (" [1, 2] ", true), ("\"text\"", true), ("plain text", false), ("{\"a\":}", false), ("", false)] {
+            let prepared = try Validation.event(ProposedEvent(type: "sample.made", payload: Array(payload.utf8)))
+            let record = RecordEncoder.encode(position: 1, streamVersion: 0, recordedAt: 1, streamID: "s", event: prepared, previousChecksum: 0)
+            let flagged = try record.withUnsafeBytes { bytes throws -> Bool in try RecordView(bytes).payloadIsCheckedJSON }
+            #expect(flagged == json, "\(payload)")
+        }
+        let notUTF8 = try Validation.event(ProposedEvent(type: "sample.made", payload: [UInt8(ascii: "\""), 0xFF, UInt8(ascii: "\"")]))
+        #expect(notUTF8.flags == 0)
     }
 
     @Test func everySingleBitFlipIsDetected() throws {

@@ -42,4 +42,26 @@ import Testing
             #expect(back == value)
         }
     }
+
+    /// A record written before the payload flag existed (fixtures/record-v1-transfer-unflagged.bin)
+    /// has its payload checked by the export itself and written as JSON, like a flagged one.
+    @Test func unflaggedAndFlaggedRecordsExportTheSamePayload() throws {
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("fixtures")
+        var payloads: [NSDictionary] = []
+        for name in ["record-v1-transfer-unflagged.bin", "record-v1-transfer.bin"] {
+            let record = try Data(contentsOf: fixtures.appendingPathComponent(name))
+            let line = try record.withUnsafeBytes { bytes -> [UInt8] in
+                let view = try RecordView(bytes)
+                #expect(view.payloadIsCheckedJSON == (name == "record-v1-transfer.bin"), "\(name)")
+                var out = LineBuffer(capacity: 1)
+                try AuditLine.jsonl(view, withProof: false, into: &out)
+                return Array(out.bytes)
+            }
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any])
+            payloads.append(try #require(object["payload"] as? NSDictionary, "\(name): the payload is not a JSON object"))
+        }
+        #expect(payloads[0] == payloads[1])
+        #expect(payloads[0]["amount"] as? String == "2500")
+    }
 }

@@ -11,7 +11,8 @@ enum AuditLine {
     static var csvHeader: [UInt8] { Array((Self.csvColumns.joined(separator: ",") + "\r\n").utf8) }
 
     /// JSONL: position, stream, stream_version, event_id, type, recorded_at, metadata,
-    /// payload (the JSON value as stored; a string if the payload is not JSON), checksum
+    /// payload (the JSON value as stored, unparsed when its record says it was checked at
+    /// append (``RecordView/payloadIsCheckedJSON``); a string if it is not JSON), checksum
     /// and previous_checksum (XXH3-64 hex), and with proof the record bytes in base64.
     ///
     /// Keys in sorted order, written straight from the record's bytes into `out`: no
@@ -38,7 +39,7 @@ enum AuditLine {
         guard wellFormed, text else { throw Self.malformed(view, "its metadata is malformed or not UTF-8") }
         out.put("},\"payload\":")
         let payload = view.payloadBytes
-        if JSONSyntax.isValid(payload) {
+        if view.payloadIsCheckedJSON || JSONSyntax.isValid(payload) {
             out.put(payload)
         } else {
             let start = out.count
@@ -76,7 +77,7 @@ enum AuditLine {
     /// ``csv(_:)`` (Foundation) instead.
     static func csv(_ view: RecordView, fields: inout [Range<Int>?], into out: inout LineBuffer) throws(LogError) {
         let payload = view.payloadBytes
-        let json = JSONSyntax.isValid(payload)
+        let json = view.payloadIsCheckedJSON || JSONSyntax.isValid(payload)
         if json {
             guard PayloadFields.find(in: payload, into: &fields) else {
                 out.put(Self.csv(try EventLog.decoded(view)))

@@ -168,11 +168,16 @@ extension BenchCommand {
         }
     }
 
+    /// The payload of every benchmark event: a 200-byte JSON payment event of the shape the
+    /// peers' scripts write (Benchmarks/peers/common.py), as long as the raw limit's records.
+    static let payload = Array(
+        #"{"type":"payment.transferred","from":"agent-4242","to":"agent-7919","amount":4242,"currency":"APX","memo":"task 0004242, nightly payroll for build agents","ref":"6f1c0a52-3b7e-4c1d-9a8e-2d5f7b9c0e13"}"#.utf8)
+
     /// Appends 200-byte events over 10,000 streams, 1,000 every `1,000 / eventsPerSecond`
     /// seconds, for `duration` (falling behind the schedule when the writer cannot keep up).
     static func pacedAppends(_ ledger: Ledger, eventsPerSecond: Int, for duration: Duration) async throws -> (events: Int, seconds: Double) {
         let ids = BenchIDs()
-        let payload = Array(String(repeating: "x", count: 200).utf8)
+        let payload = Self.payload
         let batch = 1_000
         let interval = Duration.seconds(Double(batch) / Double(eventsPerSecond))
         let clock = ContinuousClock()

@@ -9,8 +9,9 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench",
         abstract: "Measure Tally on a temporary data directory: appends, reads, payments, projections, HTTP, recovery.",
         discussion: """
-            Workloads (200-byte payloads over 10,000 streams, expected-version checks and
-            idempotency on, every append durable); w1 … w8 are the names the docs use:
+            Workloads (200-byte JSON payment events, as the peers write them, over
+            10,000 streams, expected-version checks and idempotency on, every append
+            durable); w1 … w8 are the names the docs use:
               batch     (W1) appends of --batch events (default 1,000), one stream each
               single    (W2) one event per append from --clients tasks (1, 16, 256)
               read      (W4) reads of one 100-event stream, 2,000 times
@@ -71,7 +72,7 @@ struct BenchCommand: AsyncParsableCommand {
         }
         out.add(BenchMachine.describe(directory: self.directory))
         let ledger = try await Ledger.open(at: root, configuration: LogConfiguration(createIfMissing: true))
-        let payload = Array(String(repeating: "x", count: 200).utf8)
+        let payload = Self.payload
         let ids = BenchIDs()
         if selected.contains("batch") || Self.needsSeed(selected) {
             let bar = ProgressBar(label: "batch", json: self.json)

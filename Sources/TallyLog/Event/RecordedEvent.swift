@@ -22,6 +22,10 @@ public struct RecordedEvent: Sendable, Hashable {
     public var checksum: UInt64
     /// The previous record's checksum (0 for position 1).
     public var previousChecksum: UInt64
+    /// Whether the payload was checked to be one JSON value when it was appended (flag bit 0
+    /// of the record; clear for records written before the flag and for payloads that are
+    /// not JSON).
+    public var payloadIsCheckedJSON = false
 
     /// The category: the stream id up to its first `-` (the whole id when it has none).
     public var category: String { categoryOf(self.streamID) }

@@ -89,6 +89,10 @@ enum Validation {
         } else {
             metadata = try Self.metadata(event.metadata)
         }
-        return PreparedEvent(id: event.id, key: EventKey(event.id), type: type, metadata: metadata, payload: event.payload, source: event)
+        // Checked once here, in the caller's task, so that every later reader (the audit
+        // export, the HTTP reads) can copy the payload as JSON without parsing it again.
+        let flags = JSONSyntax.isValid(event.payload) ? RecordLayout.payloadIsJSONFlag : 0
+        return PreparedEvent(
+            id: event.id, key: EventKey(event.id), type: type, metadata: metadata, payload: event.payload, flags: flags, source: event)
     }
 }

@@ -8,6 +8,8 @@ struct PreparedEvent: Sendable {
     let type: [UInt8]
     let metadata: [UInt8]
     let payload: [UInt8]
+    /// The record's flags (``RecordLayout/payloadIsJSONFlag`` when the payload is JSON).
+    let flags: UInt16
     let source: ProposedEvent
 
     /// The record size for this event in `streamIDBytes`-long stream.
@@ -35,7 +37,7 @@ enum RecordEncoder {
         precondition(position > 0, "positions start at 1")
         target.storeLE(UInt32(size), at: RecordLayout.lengthOffset)
         target.storeLE(RecordLayout.formatVersion, at: RecordLayout.versionOffset)
-        target.storeLE(UInt16(0), at: RecordLayout.flagsOffset)
+        target.storeLE(event.flags, at: RecordLayout.flagsOffset)
         target.storeLE(position, at: RecordLayout.positionOffset)
         target.storeLE(streamVersion, at: RecordLayout.streamVersionOffset)
         target.storeLE(recordedAt, at: RecordLayout.recordedAtOffset)

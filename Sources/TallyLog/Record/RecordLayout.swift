@@ -10,6 +10,10 @@ public enum RecordLayout {
     public static let headerBytes = 64
     /// Bytes after the variable parts: previous checksum + checksum.
     public static let trailerBytes = 16
+    /// Flag bit 0: the payload was checked, when it was appended, to be exactly one JSON
+    /// value (RFC 8259) in UTF-8. Records written before the flag existed have it clear, as
+    /// do payloads that are not JSON; a reader that needs JSON checks those itself.
+    public static let payloadIsJSONFlag: UInt16 = 1
 
     static let lengthOffset = 0
     static let versionOffset = 4

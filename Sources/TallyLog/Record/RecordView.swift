@@ -42,6 +42,13 @@ public struct RecordView {
         }
     }
 
+    /// The flags field (``RecordLayout/payloadIsJSONFlag``; the other bits are zero).
+    public var flags: UInt16 { self.bytes.loadLE(UInt16.self, at: RecordLayout.flagsOffset) }
+
+    /// Whether the payload was checked to be one JSON value in UTF-8 when it was appended
+    /// (the record's checksum covers the flag), so a reader can use it as JSON unchecked.
+    public var payloadIsCheckedJSON: Bool { self.flags & RecordLayout.payloadIsJSONFlag != 0 }
+
     /// The position field.
     public var position: UInt64 { self.bytes.loadLE(UInt64.self, at: RecordLayout.positionOffset) }
     /// The stream version field.
@@ -126,7 +133,8 @@ public struct RecordView {
             metadata: metadata,
             payload: Array(self.payloadBytes),
             checksum: self.storedChecksum,
-            previousChecksum: self.previousChecksum)
+            previousChecksum: self.previousChecksum,
+            payloadIsCheckedJSON: self.payloadIsCheckedJSON)
     }
 
     private func slice(_ start: Int, _ count: Int) -> UnsafeRawBufferPointer {

@@ -21,7 +21,7 @@ extension JSONOutput {
         self.objectStart()
         for (key, value) in event.metadata.entries { self.field(key, value) }
         self.objectEnd()
-        if (try? JSONValue.parse(event.payload, depthMax: 512)) != nil {
+        if event.payloadIsCheckedJSON || (try? JSONValue.parse(event.payload, depthMax: 512)) != nil {
             self.key("payload")
             self.raw(event.payload)
         } else {

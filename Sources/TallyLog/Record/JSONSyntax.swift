@@ -1,14 +1,14 @@
 /// Whether bytes are one JSON value (RFC 8259), checked without building it: the export
 /// writes a payload as it is stored when it is JSON, as a string otherwise, and Foundation's
 /// parser (which builds the value) was a third of the export's time.
-enum JSONSyntax {
+package enum JSONSyntax {
     /// `true` when `bytes` hold exactly one JSON value, with optional whitespace around it.
-    static func isValid(_ bytes: [UInt8]) -> Bool {
+    package static func isValid(_ bytes: [UInt8]) -> Bool {
         bytes.withUnsafeBytes { Self.isValid($0) }
     }
 
     /// `true` when `bytes` hold exactly one JSON value, with optional whitespace around it.
-    static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    package static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
         let buffer = bytes.bindMemory(to: UInt8.self)
         var parser = Parser(bytes: buffer)
         parser.skipWhitespace()
@@ -20,7 +20,7 @@ enum JSONSyntax {
     }
 
     /// Whether `bytes` are UTF-8 (ASCII checked eight bytes at a time first).
-    static func isUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    package static func isUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
         !Self.hasHigh(bytes) || String(validating: bytes.bindMemory(to: UInt8.self), as: UTF8.self) != nil
     }
 
