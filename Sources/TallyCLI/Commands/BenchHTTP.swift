@@ -86,7 +86,7 @@ struct BenchHTTP {
         )
     }
 
-    /// A wrk script posting `eventsPerRequest` 200-byte events a request over 10,000 streams,
+    /// A wrk script posting `eventsPerRequest` 200-byte events a request (``BenchCommand/payload``) over 10,000 streams,
     /// or, for 0, getting `/health`.
     static func script(key: String, eventsPerRequest: Int) -> String {
         if eventsPerRequest == 0 {
@@ -99,7 +99,7 @@ struct BenchHTTP {
             wrk.method = "POST"
             wrk.headers["Content-Type"] = "application/json"
             wrk.headers["Authorization"] = "Bearer \(key)"
-            local event = '{"type":"bench.appended","payload":{"x":"' .. string.rep("x", 186) .. '"}}'
+            local event = '{"type":"bench.appended","payload":\(String(decoding: BenchCommand.payload, as: UTF8.self))}'
             local events = {}
             for i = 1, \(eventsPerRequest) do events[i] = event end
             local body = '{"events":[' .. table.concat(events, ",") .. ']}'

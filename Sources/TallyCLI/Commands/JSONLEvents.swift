@@ -53,7 +53,7 @@ enum JSONLEvents {
     static func parse(_ bytes: [UInt8], line: Int, actor: String?) throws -> Line {
         let parsed: (stream: String, expected: ExpectedVersion?, event: ProposedEvent, id: String?)
         do throws(APIProblem) {
-            let object = try JSONObject(try JSONValue.parse(bytes, depthMax: Self.depthMax, subject: "the line"))
+            let object = try JSONObject(try JSONValue.parse(bytes, depthMax: Self.depthMax, subject: "the line", unparsedKey: "payload"))
             try object.allowOnly(Self.keys)
             let stream = try object.requiredString("stream")
             let type = try object.requiredString("type")

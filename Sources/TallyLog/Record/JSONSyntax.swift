@@ -19,6 +19,18 @@ package enum JSONSyntax {
         return Self.isUTF8(bytes)
     }
 
+    /// Where the one JSON value that starts at `start` ends (the offset just after it), or
+    /// `nil` when no valid value starts there, a value lies `depthMax` or more levels deep
+    /// (the value itself at level 0), or its bytes are not UTF-8. For readers that keep a
+    /// value as bytes (the server's payloads) and need only to know that it is JSON.
+    package static func endOfValue(in bytes: UnsafeRawBufferPointer, from start: Int, depthMax: Int) -> Int? {
+        guard start >= 0, start < bytes.count, depthMax > 0 else { return nil }
+        var parser = Parser(bytes: bytes.bindMemory(to: UInt8.self), depthMax: depthMax)
+        parser.index = start
+        guard parser.value(depth: 0), Self.isUTF8(UnsafeRawBufferPointer(rebasing: bytes[start..<parser.index])) else { return nil }
+        return parser.index
+    }
+
     /// Whether `bytes` are UTF-8 (ASCII checked eight bytes at a time first).
     package static func isUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
         !Self.hasHigh(bytes) || String(validating: bytes.bindMemory(to: UInt8.self), as: UTF8.self) != nil
@@ -35,13 +47,13 @@ package enum JSONSyntax {
 
     private struct Parser {
         let bytes: UnsafeBufferPointer<UInt8>
+        /// Values this deep (the outermost at 0) are refused rather than risking the stack.
+        let depthMax: Int
         var index = 0
 
-        /// Deeper than this is refused rather than risking the stack.
-        static let depthMax = 512
-
-        init(bytes: UnsafeBufferPointer<UInt8>) {
+        init(bytes: UnsafeBufferPointer<UInt8>, depthMax: Int = 512) {
             self.bytes = bytes
+            self.depthMax = depthMax
         }
 
         var current: UInt8? { self.index < self.bytes.count ? self.bytes[self.index] : nil }
@@ -59,7 +71,7 @@ package enum JSONSyntax {
         }
 
         mutating func value(depth: Int) -> Bool {
-            guard depth < Self.depthMax, let byte = self.current else { return false }
+            guard depth < self.depthMax, let byte = self.current else { return false }
             switch byte {
             case UInt8(ascii: "{"): return self.object(depth: depth)
             case UInt8(ascii: "["): return self.array(depth: depth)

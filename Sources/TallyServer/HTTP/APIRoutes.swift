@@ -92,11 +92,12 @@ extension TallyAPI {
         return bytes
     }
 
-    /// The body as a JSON object (an empty body is an empty object).
-    func bodyObject(_ request: Request) async throws -> (object: JSONObject, bytes: [UInt8]) {
+    /// The body as a JSON object (an empty body is an empty object); the values of members
+    /// named `unparsedKey` are only checked, and kept as their bytes (``JSONValue/Kind/unparsed``).
+    func bodyObject(_ request: Request, unparsedKey: String? = nil) async throws -> (object: JSONObject, bytes: [UInt8]) {
         let bytes = try await self.bodyBytes(request)
         if bytes.isEmpty { return (try JSONObject(JSONValue(kind: .object([]), range: 0..<0)), bytes) }
-        let value = try JSONValue.parse(bytes, depthMax: self.configuration.jsonDepthMax)
+        let value = try JSONValue.parse(bytes, depthMax: self.configuration.jsonDepthMax, unparsedKey: unparsedKey)
         return (try JSONObject(value), bytes)
     }
 

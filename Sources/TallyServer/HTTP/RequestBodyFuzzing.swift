@@ -13,9 +13,19 @@ import Tally
     /// An event payload the decoder accepts must itself parse as JSON: it is stored as sent.
     public static func decode(_ bytes: [UInt8]) -> [String] {
         var codes: [String] = []
+        // The events routes parse with payloads left unparsed: that must accept exactly what
+        // the full parse accepts, with the same error.
+        let depthMax = ServerConfiguration().jsonDepthMax
+        let full = Result { () throws(APIProblem) -> JSONValue in try JSONValue.parse(bytes, depthMax: depthMax) }
+        let quick = Result { () throws(APIProblem) -> JSONValue in try JSONValue.parse(bytes, depthMax: depthMax, unparsedKey: "payload") }
         let value: JSONValue
-        do { value = try JSONValue.parse(bytes, depthMax: ServerConfiguration().jsonDepthMax) } catch {
+        switch (full, quick) {
+        case (.success, .success(let parsed)): value = parsed
+        case (.failure(let error), .failure(let other)):
+            precondition(error.code == other.code && error.detail == other.detail, "unparsed payloads change the error: \(error.detail) / \(other.detail)")
             return [error.code]
+        case (.success, .failure(let error)): preconditionFailure("unparsed payloads refuse a body the full parse accepts: \(error.detail)")
+        case (.failure(let error), .success): preconditionFailure("unparsed payloads accept a body the full parse refuses: \(error.detail)")
         }
         let body: JSONObject
         do { body = try JSONObject(value) } catch { return [error.code] }

@@ -1,4 +1,5 @@
 import HTTPTypes
+import Tally
 /// A parsed JSON request body. Each value remembers the bytes it came from, so a payload is
 /// stored exactly as the client sent it (validated, never re-encoded), and each error names
 /// the JSON path of the value to blame. The CLI reads `tally append --file` lines with it too
@@ -12,6 +13,10 @@ package struct JSONValue: Sendable {
         case number(String)
         case bool(Bool)
         case null
+        /// A value checked to be JSON (RFC 8259) but not built: the value of a member the
+        /// parse was asked to keep as bytes (`unparsedKey`, the events' `payload`); `range`
+        /// holds it.
+        case unparsed
     }
 
     package var kind: Kind
@@ -27,15 +32,22 @@ package struct JSONValue: Sendable {
         case .number: "a number"
         case .bool: "a boolean"
         case .null: "null"
+        case .unparsed: "a JSON value"
         }
     }
 
     /// Parses `bytes` as one JSON value (RFC 8259) nested at most `depthMax` deep; `subject`
-    /// names the bytes in error messages.
+    /// names the bytes in error messages. The value of every object member named
+    /// `unparsedKey` is only checked, not built (``Kind/unparsed``): an event's payload is
+    /// stored as its bytes, so building its strings and arrays was wasted work. What is
+    /// accepted and every error message are the same either way (a member that the quick
+    /// check refuses, or that holds a `\u` escape, is parsed in full).
     ///
     /// - Throws: 400 `malformed_json` naming the byte offset, or `json_too_deep`.
-    package static func parse(_ bytes: [UInt8], depthMax: Int = 32, subject: String = "the body") throws(APIProblem) -> JSONValue {
-        var parser = JSONParser(bytes: bytes, depthMax: depthMax, subject: subject)
+    package static func parse(
+        _ bytes: [UInt8], depthMax: Int = 32, subject: String = "the body", unparsedKey: String? = nil
+    ) throws(APIProblem) -> JSONValue {
+        var parser = JSONParser(bytes: bytes, depthMax: depthMax, subject: subject, unparsedKey: unparsedKey.map { Array($0.utf8) })
         parser.skipSpace()
         let value = try parser.value(depth: 1)
         parser.skipSpace()
@@ -49,12 +61,14 @@ private struct JSONParser {
     let bytes: [UInt8]
     let depthMax: Int
     let subject: String
+    let unparsedKey: [UInt8]?
     var index = 0
 
-    init(bytes: [UInt8], depthMax: Int, subject: String) {
+    init(bytes: [UInt8], depthMax: Int, subject: String, unparsedKey: [UInt8]?) {
         self.bytes = bytes
         self.depthMax = depthMax
         self.subject = subject
+        self.unparsedKey = unparsedKey
     }
 
     func failure(_ message: String) -> APIProblem {
@@ -93,7 +107,12 @@ private struct JSONParser {
                 guard self.peek(UInt8(ascii: ":")) else { throw self.failure("expected ':'") }
                 self.index += 1
                 self.skipSpace()
-                fields.append((key, try self.value(depth: depth + 1)))
+                if let unparsedKey = self.unparsedKey, key.utf8.elementsEqual(unparsedKey), let end = self.endOfUnparsed(depth: depth + 1) {
+                    fields.append((key, JSONValue(kind: .unparsed, range: self.index..<end)))
+                    self.index = end
+                } else {
+                    fields.append((key, try self.value(depth: depth + 1)))
+                }
                 self.skipSpace()
                 if self.peek(UInt8(ascii: ",")) { self.index += 1; continue }
                 guard self.peek(UInt8(ascii: "}")) else { throw self.failure("expected ',' or '}'") }
@@ -136,6 +155,33 @@ private struct JSONParser {
             let text = try self.number()
             return JSONValue(kind: .number(text), range: start..<self.index)
         }
+    }
+
+    /// Where the value at `index` (at `depth`) ends, when the quick check
+    /// (``JSONSyntax/endOfValue(in:from:depthMax:)``) accepts it exactly as ``value(depth:)``
+    /// would; `nil` sends it through ``value(depth:)``, which accepts or names the error.
+    /// The quick check is stricter on depth (it counts scalars too), knows nothing of
+    /// surrogate pairs (so a value holding `\u` is left to the full parse), and stops after
+    /// the value (so what follows must be a separator, as the full parse would require).
+    private func endOfUnparsed(depth: Int) -> Int? {
+        let end = self.bytes.withUnsafeBytes { JSONSyntax.endOfValue(in: $0, from: self.index, depthMax: self.depthMax - depth + 1) }
+        guard let end else { return nil }
+        if end < self.bytes.count {
+            switch self.bytes[end] {
+            case 0x20, 0x09, 0x0A, 0x0D, UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]"): break
+            default: return nil
+            }
+        }
+        var at = self.index
+        while at + 1 < end {
+            if self.bytes[at] == UInt8(ascii: "\\") {
+                if self.bytes[at + 1] == UInt8(ascii: "u") { return nil }
+                at += 2
+            } else {
+                at += 1
+            }
+        }
+        return end
     }
 
     private func peek(_ byte: UInt8) -> Bool {

@@ -10,13 +10,13 @@ extension APIRoutes {
         let api = self.api
         self.add(.post, "/v1/streams/{stream}/events", .write) { request, context in
             let stream = try context.parameter("stream")
-            let (body, source) = try await api.bodyObject(request)
+            let (body, source) = try await api.bodyObject(request, unparsedKey: "payload")
             try body.allowOnly(["expected_version", "events"])
             let append = try TallyAPI.streamAppend(stream: stream, body, source: source, base: api.metadata(context))
             return try await api.respond(to: api.ledger.log.append([append]))
         }
         self.add(.post, "/v1/events", .write) { request, context in
-            let (body, source) = try await api.bodyObject(request)
+            let (body, source) = try await api.bodyObject(request, unparsedKey: "payload")
             let appends = try TallyAPI.appends(body, source: source, base: api.metadata(context))
             return try await api.respond(to: api.ledger.log.append(appends))
         }
