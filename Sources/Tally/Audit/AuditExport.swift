@@ -80,8 +80,14 @@ public struct AuditManifest: Codable, Sendable, Equatable {
     public var previousChecksumAtStart: String?
     /// The checksum of the last record, hex.
     public var checksumAtEnd: String?
-    /// The commits' seals that overlap the range: first and last position, SHA-256 hex.
+    /// The commits' seals that overlap the range: first and last position, SHA-256 hex. Read
+    /// from a manifest file, every one; from ``Ledger/exportAudit(to:format:filter:withProof:progress:)``,
+    /// none: the export streams them into the file (a ledger of small commits has one per
+    /// event) and says how many in ``sealCount``.
     public var seals: [Seal]
+    /// How many seals the export wrote into the manifest file (`nil` for a manifest read
+    /// from a file: count ``seals``); not part of the file.
+    public var sealCount: Int?
     /// The file's XXH3-64 and SHA-256, hex (also in FILE.xxh3 and FILE.sha256 for
     /// `xxhsum -c` and `sha256sum -c`).
     public var xxh3: String
@@ -136,9 +142,6 @@ extension Ledger {
             }
         }
         let digest = try output.finish()
-        let seals = try first.flatMap { first in
-            try previous.map { last in try self.log.seals(covering: first.position...last.position) }
-        } ?? []
         let name = URL(fileURLWithPath: path).lastPathComponent
         let xxh3 = digest.xxh3
         let sha256 = digest.sha256
@@ -149,12 +152,23 @@ extension Ledger {
             firstRecordedAt: first.map { AuditLine.rfc3339($0.recordedAt) },
             lastRecordedAt: previous.map { AuditLine.rfc3339($0.recordedAt) },
             previousChecksumAtStart: first.map { XXH3.hex($0.previousChecksum) }, checksumAtEnd: previous.map { XXH3.hex($0.checksum) },
-            seals: seals.map { AuditManifest.Seal(first: $0.first, last: $0.last, seal: $0.seal) },
-            xxh3: xxh3, sha256: sha256)
-        try Data(manifest.encodedJSON()).write(to: URL(fileURLWithPath: path + ".manifest.json"))
+            seals: [], xxh3: xxh3, sha256: sha256)
+        // The seals go from the log into the file as they are read: memory stays the same
+        // whatever the number of commits in the range.
+        var sealCount = 0
+        let range = first.flatMap { first in previous.map { first.position...$0.position } }
+        try manifest.write(to: path + ".manifest.json") { each in
+            guard let range else { return }
+            try self.log.forEachSeal(covering: range) { first, last, seal in
+                each(first, last, seal)
+                sealCount += 1
+            }
+        }
+        var result = manifest
+        result.sealCount = sealCount
         try "XXH3 (\(name)) = \(manifest.xxh3)\n".write(toFile: path + ".xxh3", atomically: true, encoding: .utf8)
         try "\(manifest.sha256)  \(name)\n".write(toFile: path + ".sha256", atomically: true, encoding: .utf8)
-        return manifest
+        return result
     }
 }
 
