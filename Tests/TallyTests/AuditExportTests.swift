@@ -57,6 +57,20 @@ import Testing
             // An inserted line taken from another export position.
             let inserted = try self.problems(path) { lines in lines.insert(lines[20], at: 2) }
             #expect(inserted.contains { $0.line == 3 }, "\(inserted)")
+            // A seal in the manifest that is not the ledger's, or one left out.
+            let manifestURL = URL(fileURLWithPath: path + ".manifest.json")
+            let original = try Data(contentsOf: manifestURL)
+            for edit in ["forged", "dropped"] {
+                var object = try #require(try JSONSerialization.jsonObject(with: original) as? [String: Any])
+                var seals = try #require(object["seals"] as? [[String: Any]])
+                if edit == "forged" { seals[seals.count / 2]["seal"] = String(repeating: "0", count: 64) } else { seals.removeLast() }
+                object["seals"] = seals
+                try JSONSerialization.data(withJSONObject: object).write(to: manifestURL)
+                let problems = try Ledger.verifyAuditExport(at: path, against: ledger.log).problems
+                #expect(problems.contains { $0.message.contains("seals differ") }, "\(edit): \(problems)")
+            }
+            try original.write(to: manifestURL)
+            #expect(try Ledger.verifyAuditExport(at: path, against: ledger.log).isValid)
             // The file's hashes guard the whole file: a change without fixing the manifest.
             var plain = try String(contentsOfFile: path, encoding: .utf8)
             plain = plain.replacingOccurrences(of: "treasury", with: "treasurx")

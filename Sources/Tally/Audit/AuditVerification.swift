@@ -51,8 +51,22 @@ extension Ledger {
             result.fail(lines.count, "the last checksum is not the manifest's checksum_at_end: the end was cut or extended")
         }
         if let log, let first = manifest.firstPosition, let last = manifest.lastPosition {
-            let seals = try log.seals(covering: first...last).map { AuditManifest.Seal(first: $0.first, last: $0.last, seal: $0.seal) }
-            if seals != manifest.seals { result.fail(0, "the manifest's seals differ from the ledger's over positions \(first)...\(last)") }
+            // The ledger's seals compared as they are read, not gathered (one per commit).
+            var index = 0
+            var same = true
+            try log.forEachSeal(covering: first...last) { sealFirst, sealLast, seal in
+                guard same else { return }
+                if index < manifest.seals.count, manifest.seals[index].first == sealFirst, manifest.seals[index].last == sealLast,
+                    manifest.seals[index].seal == SHA256Stream.hex(seal)
+                {
+                    index += 1
+                } else {
+                    same = false
+                }
+            }
+            if !same || index != manifest.seals.count {
+                result.fail(0, "the manifest's seals differ from the ledger's over positions \(first)...\(last)")
+            }
         }
         return result
     }
