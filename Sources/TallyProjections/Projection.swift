@@ -32,6 +32,20 @@ extension Projection where Prepared == [RecordedEvent] {
     public func prepare(_ events: [RecordedEvent]) throws -> [RecordedEvent] { events }
 }
 
+/// A projection that prepares its batches straight from the records as stored, without
+/// decoding each into a ``RecordedEvent``: the runtime's fast path when it catches up or
+/// rebuilds (a rebuild reads millions of records, most of which a projection skips or
+/// needs only a few fields of). Following the log live still goes through
+/// ``Projection/prepare(_:)``, so both must make the same batch of the same events.
+public protocol RecordProjection: Projection {
+    /// A batch with nothing in it yet, with room for about `capacity` records.
+    func emptyBatch(capacity: Int) -> Prepared
+    /// Adds what `record` means to `batch`; records come in position order. `record` has
+    /// passed its checksum and chain checks and is valid only during the call. Throwing
+    /// stops the projection at that batch, as in ``Projection/apply(_:in:)``.
+    func prepare(_ record: RecordView, into batch: inout Prepared) throws
+}
+
 /// A batch prepared for one projection, ready to apply in a transaction.
 struct StagedBatch: Sendable {
     let apply: @Sendable (ProjectionStore) throws -> Void
@@ -67,6 +81,13 @@ public struct ProjectionStore {
         try key.withUnsafeBytes { key in
             try value.withUnsafeBytes { value in try self.transaction.pointee.put(database, key: key, value: value, flags: []) }
         }
+    }
+
+    /// Stores `value` under `key`, both borrowed for the call; with `appending`, `key` must
+    /// sort after every key in `database` (LMDB's `MDB_APPEND`: pages filled in order, none
+    /// rewritten), else the put fails with `MDB_KEYEXIST`.
+    public func put(_ database: Database, key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer, appending: Bool = false) throws {
+        try self.transaction.pointee.put(database, key: key, value: value, flags: appending ? .append : [])
     }
 
     /// Deletes `key`.

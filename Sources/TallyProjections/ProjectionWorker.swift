@@ -123,27 +123,53 @@ public final class ProjectionWorker: Service, Sendable {
     /// while the current one is applied.
     public func catchUp(batchEventsMax: Int = ProjectionWorker.catchUpEventsMax, applied: (UInt64) -> Void = { _ in }) async throws {
         try await self.prepare()
-        let log = self.log
-        let bytesMax = Self.catchUpBytesMax
-        let read = { @Sendable (from: UInt64) throws -> [RecordedEvent] in
-            try Self.readBatch(log, from: from, eventsMax: batchEventsMax, bytesMax: bytesMax)
-        }
-        let projection = self.projection
-        let readAhead = { @Sendable (from: UInt64) throws -> (events: [RecordedEvent], staged: Result<StagedBatch, any Error>) in
-            let events = try read(from)
-            return (events, Result { try projection.staged(events) })
-        }
+        let readAhead = Self.reader(self.projection, log: self.log, batchEventsMax: batchEventsMax)
         var batch = try readAhead(self.state.withLockedValue { $0.checkpoint } + 1)
-        while let last = batch.events.last {
-            let next = Task { try readAhead(last.position + 1) }
+        while let current = batch {
+            let next = Task { try readAhead(current.last + 1) }
             do {
-                try await self.apply(batch.events, staged: batch.staged)
+                try await self.apply(first: current.first, last: current.last, staged: current.staged)
             } catch {
                 next.cancel()
                 throw error
             }
-            applied(last.position)
+            applied(current.last)
             batch = try await next.value
+        }
+    }
+
+    /// A batch read from the log and prepared for one projection: its positions, and the
+    /// prepared batch or what `prepare` threw (thrown when it is applied, stopping the
+    /// projection there, as an `apply` that throws does).
+    typealias ReadBatch = (first: UInt64, last: UInt64, staged: Result<StagedBatch, any Error>)
+
+    /// Reads and prepares the batch from a position on (`nil` past the head): straight from
+    /// the records for a ``RecordProjection``, else through ``RecordedEvent``s.
+    private static func reader(_ projection: any Projection, log: EventLog, batchEventsMax: Int) -> @Sendable (UInt64) throws -> ReadBatch? {
+        if let records = projection as? any RecordProjection { return Self.recordReader(records, log: log, batchEventsMax: batchEventsMax) }
+        let bytesMax = Self.catchUpBytesMax
+        return { from in
+            let events = try Self.readBatch(log, from: from, eventsMax: batchEventsMax, bytesMax: bytesMax)
+            guard let first = events.first, let last = events.last else { return nil }
+            return (first.position, last.position, Result { try projection.staged(events) })
+        }
+    }
+
+    private static func recordReader<P: RecordProjection>(_ projection: P, log: EventLog, batchEventsMax: Int) -> @Sendable (UInt64) throws -> ReadBatch? {
+        { from in
+            let head = log.headPosition
+            guard from <= head else { return nil }
+            let last = min(head, from + UInt64(max(batchEventsMax, 1)) - 1)
+            var batch = projection.emptyBatch(capacity: Int(last - from + 1))
+            var failure: (any Error)?
+            // Pages of 8,192 records, each in its own short read transaction.
+            try log.forEachRecord(fromPosition: from, through: last, pageSize: 8_192) { record in
+                guard failure == nil else { return }
+                do { try projection.prepare(record, into: &batch) } catch { failure = error }
+            }
+            if let failure { return (from, last, .failure(failure)) }
+            let prepared = batch
+            return (from, last, .success(StagedBatch { store in try projection.apply(prepared, in: store) }))
         }
     }
 
@@ -256,13 +282,17 @@ public final class ProjectionWorker: Service, Sendable {
     /// `staged` is the batch already prepared (by a read-ahead); without it the batch is
     /// prepared here, on the caller's task, not on the views writer thread.
     private func apply(_ batch: [RecordedEvent], staged: Result<StagedBatch, any Error>? = nil) async throws {
-        guard let last = batch.last else { return }
+        guard let first = batch.first?.position, let last = batch.last?.position else { return }
+        try await self.apply(first: first, last: last, staged: staged ?? Result { try self.projection.staged(batch) })
+    }
+
+    /// Applies the prepared batch of positions `first...last`.
+    private func apply(first: UInt64, last: UInt64, staged: Result<StagedBatch, any Error>) async throws {
         let projection = self.projection
         let views = self.views
         let head = self.log.headPosition
         do {
-            let ready: StagedBatch
-            if let staged { ready = try staged.get() } else { ready = try projection.staged(batch) }
+            let ready = try staged.get()
             try await views.write { txn in
                 var meta = try Self.meta(&txn, views: views, name: projection.name)
                 let rebuilding = meta.shadowVersion == projection.version && meta.version != projection.version
@@ -271,25 +301,25 @@ public final class ProjectionWorker: Service, Sendable {
                     try ready.apply(ProjectionStore(transaction: pointer, views: views, generation: generation))
                 }
                 if rebuilding {
-                    meta.shadowPosition = last.position
-                    if last.position >= head {
+                    meta.shadowPosition = last
+                    if last >= head {
                         // Caught up: the swap is this one write.
-                        meta = ProjectionMeta(position: last.position, version: projection.version, generation: generation)
+                        meta = ProjectionMeta(position: last, version: projection.version, generation: generation)
                     }
                 } else {
-                    meta.position = last.position
+                    meta.position = last
                     meta.version = projection.version
                 }
                 try Self.putMeta(&txn, views: views, name: projection.name, meta)
                 CrashPoint.midProjectionBatch.hit()
             }
         } catch {
-            let message = "projection \(projection.name) stopped at positions \(batch.first?.position ?? 0)...\(last.position): \(error)"
+            let message = "projection \(projection.name) stopped at positions \(first)...\(last): \(error)"
             self.state.withLockedValue { $0.failure = message }
             self.logger.error("projection stopped", metadata: ["tally.projection": "\(projection.name)", "tally.error": "\(message)"])
             throw error
         }
-        self.state.withLockedValue { $0.checkpoint = last.position }
+        self.state.withLockedValue { $0.checkpoint = last }
     }
 
     private static func meta(_ txn: inout WriteTransaction, views: ViewStore, name: String) throws -> ProjectionMeta {

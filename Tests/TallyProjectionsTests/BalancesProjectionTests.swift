@@ -411,11 +411,11 @@ extension BalancesProjectionTests {
 }
 
 @Suite struct ShadowRebuildTests {
-    /// Version 2 of the balances projection: the same, plus a marker account, and it can be
-    /// made to fail once at a position (a crash in the middle of the rebuild).
+    /// The next version of the balances projection: the same, plus a marker account, and it
+    /// can be made to fail once at a position (a crash in the middle of the rebuild).
     struct BalancesV2: Projection {
         let name = "balances"
-        let version: UInt32 = 2
+        let version: UInt32 = BalancesProjection().version + 1
         let databases = BalancesProjection().databases
         let failAt: UInt64?
 
@@ -441,12 +441,13 @@ extension BalancesProjectionTests {
             #expect(try views.balance(of: "w0")?.creditsPosted == 300)
             let head = ledger.log.headPosition
 
-            // The rebuild stops half-way (a crash): queries still answer from version 1.
+            // The rebuild stops half-way (a crash): queries still answer from the current version.
             let failing = try ProjectionWorker(projection: BalancesV2(failAt: 150), log: ledger.log, views: views)
             await #expect(throws: ProjectionError.self) { try await failing.catchUp(batchEventsMax: 40) }
             var meta = try views.meta(of: "balances")
-            #expect(meta.version == 1 && meta.position == head)
-            #expect(meta.shadowVersion == 2 && meta.shadowPosition > 0 && meta.shadowPosition < 150)
+            let current = BalancesProjection().version
+            #expect(meta.version == current && meta.position == head)
+            #expect(meta.shadowVersion == current + 1 && meta.shadowPosition > 0 && meta.shadowPosition < 150)
             #expect(try views.balance(of: "w0")?.creditsPosted == 300)
             #expect(try views.balance(of: "__v2__") == nil)
 
@@ -455,7 +456,7 @@ extension BalancesProjectionTests {
             #expect(resumed.status.checkpoint == meta.shadowPosition)
             try await resumed.catchUp(batchEventsMax: 40)
             meta = try views.meta(of: "balances")
-            #expect(meta.version == 2 && meta.position == head && meta.shadowVersion == nil && meta.generation == 1)
+            #expect(meta.version == current + 1 && meta.position == head && meta.shadowVersion == nil && meta.generation == 1)
             #expect(try views.balance(of: "w0")?.creditsPosted == 300)
             #expect(try views.balance(of: "__v2__")?.currency == "V2")
             let lines = try views.statement(of: "w0", limit: 1_000)

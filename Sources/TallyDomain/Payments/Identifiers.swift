@@ -28,7 +28,7 @@ public struct DomainID: Hashable, Sendable, Comparable, CustomStringConvertible,
         do { try self.init(value, field: "id") } catch { preconditionFailure("invalid id literal: \(error)") }
     }
 
-    private static func allowed(_ byte: UInt8) -> Bool {
+    static func allowed(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
             return true

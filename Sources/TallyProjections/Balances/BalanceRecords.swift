@@ -47,25 +47,6 @@ public struct StatementLine: Sendable, Equatable {
     /// The balance right after this line.
     public var balanceAfter: Int128 { Int128(self.creditsPosted) - Int128(self.debitsPosted) }
 
-    static func key(account: String, position: UInt64) -> [UInt8] {
-        var key = Array(account.utf8)
-        key.append(0)
-        withUnsafeBytes(of: position.bigEndian) { key.append(contentsOf: $0) }
-        return key
-    }
-
-    var encoded: [UInt8] {
-        let transfer = self.transfer.utf8
-        return [UInt8](unsafeUninitializedCapacity: 33 + transfer.count) { buffer, count in
-            buffer[0] = self.isDebit ? 0 : 1
-            let raw = UnsafeMutableRawBufferPointer(buffer)
-            for (index, word) in [self.amount, self.debitsPosted, self.creditsPosted, self.recordedAt].enumerated() {
-                raw.storeBytes(of: word.littleEndian, toByteOffset: 1 + index * 8, as: UInt64.self)
-            }
-            count = 33 + (UnsafeMutableBufferPointer(rebasing: buffer[33...]).initialize(from: transfer).1)
-        }
-    }
-
     init(position: UInt64, transfer: String, isDebit: Bool, amount: UInt64, debitsPosted: UInt64, creditsPosted: UInt64, recordedAt: UInt64) {
         self.position = position
         self.transfer = transfer
@@ -75,16 +56,87 @@ public struct StatementLine: Sendable, Equatable {
         self.creditsPosted = creditsPosted
         self.recordedAt = recordedAt
     }
+}
 
-    init?(position: UInt64, _ bytes: UnsafeRawBufferPointer) {
-        guard bytes.count >= 33 else { return nil }
-        self.position = position
-        self.isDebit = bytes[0] == 0
-        self.amount = bytes.loadUnaligned(fromByteOffset: 1, as: UInt64.self).littleEndian
-        self.debitsPosted = bytes.loadUnaligned(fromByteOffset: 9, as: UInt64.self).littleEndian
-        self.creditsPosted = bytes.loadUnaligned(fromByteOffset: 17, as: UInt64.self).littleEndian
-        self.recordedAt = bytes.loadUnaligned(fromByteOffset: 25, as: UInt64.self).littleEndian
-        self.transfer = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[33...]), as: UTF8.self)
+/// How the balances projection stores statement lines: a batch's lines of one account, in
+/// chunks of at most ``bytesMax`` bytes, each chunk in `balances.statements` under the
+/// position of its first line (u64 big-endian) ‖ account id, so that every batch appends
+/// its chunks at the end of that tree, and an entry account id ‖ 0x00 ‖ first position in
+/// `balances.chunks` to find them by account. Each line: position u64 | 0 debit, 1 credit | amount u64 | debits posted u64 | credits
+/// posted u64 | recorded-at u64 | transfer id length u8 | transfer id (integers
+/// little-endian; 42 bytes + the id). Chunks stay well under LMDB's in-leaf value limit
+/// (about half a page), so appended chunks fill whole pages.
+enum StatementChunk {
+    /// The most bytes a chunk grows to (one line may start a chunk of any size).
+    static let bytesMax = 1_024
+    static let fixedBytes = 42
+
+    /// The `balances.chunks` key of the chunk of `account` whose first line is at `first`.
+    static func indexKey(account: some Collection<UInt8>, first: UInt64) -> [UInt8] {
+        var key = Array(account)
+        key.append(0)
+        withUnsafeBytes(of: first.bigEndian) { key.append(contentsOf: $0) }
+        return key
+    }
+
+    /// The `balances.statements` key of that chunk.
+    static func dataKey(account: some Collection<UInt8>, first: UInt64) -> [UInt8] {
+        var key: [UInt8] = []
+        key.reserveCapacity(8 + account.count)
+        withUnsafeBytes(of: first.bigEndian) { key.append(contentsOf: $0) }
+        key += account
+        return key
+    }
+
+    /// The first position of the chunk whose `balances.chunks` key is `key` if it is one of
+    /// `account`'s, else `nil`.
+    static func firstPosition(_ key: UnsafeRawBufferPointer, account: String) -> UInt64? {
+        let prefix = account.utf8
+        guard key.count == prefix.count + 9, key[prefix.count] == 0, key.prefix(prefix.count).elementsEqual(prefix) else { return nil }
+        return key.loadUnaligned(fromByteOffset: prefix.count + 1, as: UInt64.self).bigEndian
+    }
+
+    /// Appends `line` to the entry's lines, starting a chunk when it is the first or the current one
+    /// would pass ``bytesMax``.
+    static func append(_ line: StatementLine, to entry: inout BalancesCache.Entry) {
+        var transfer = line.transfer
+        transfer.withUTF8 { id in
+            let size = Self.fixedBytes + id.count
+            if let start = entry.chunkStarts.last, entry.lines.count - start + size <= Self.bytesMax {} else { entry.chunkStarts.append(entry.lines.count) }
+            // The fixed part is put together on the stack and appended with the id: two
+            // copies into the array, no zero fill.
+            var fixed: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
+            withUnsafeMutableBytes(of: &fixed) { raw in
+                raw.storeBytes(of: line.position.littleEndian, toByteOffset: 0, as: UInt64.self)
+                raw[8] = line.isDebit ? 0 : 1
+                raw.storeBytes(of: line.amount.littleEndian, toByteOffset: 9, as: UInt64.self)
+                raw.storeBytes(of: line.debitsPosted.littleEndian, toByteOffset: 17, as: UInt64.self)
+                raw.storeBytes(of: line.creditsPosted.littleEndian, toByteOffset: 25, as: UInt64.self)
+                raw.storeBytes(of: line.recordedAt.littleEndian, toByteOffset: 33, as: UInt64.self)
+                raw[41] = UInt8(clamping: id.count)  // ids are at most 64 bytes (DomainID)
+                entry.lines.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[..<Self.fixedBytes]))
+            }
+            entry.lines.append(contentsOf: UnsafeRawBufferPointer(id))
+        }
+    }
+
+    /// Calls `body` with each line of `chunk` in order until it returns `false`; `nil` when
+    /// the chunk is malformed.
+    @discardableResult
+    static func forEachLine(_ chunk: UnsafeRawBufferPointer, _ body: (StatementLine) -> Bool) -> Bool? {
+        var offset = 0
+        while offset < chunk.count {
+            guard chunk.count - offset >= Self.fixedBytes else { return nil }
+            let length = Int(chunk[offset + 41])
+            guard chunk.count - offset - Self.fixedBytes >= length else { return nil }
+            func word(_ at: Int) -> UInt64 { chunk.loadUnaligned(fromByteOffset: offset + at, as: UInt64.self).littleEndian }
+            let line = StatementLine(
+                position: word(0), transfer: String(decoding: UnsafeRawBufferPointer(rebasing: chunk[(offset + 42)..<(offset + 42 + length)]), as: UTF8.self),
+                isDebit: chunk[offset + 8] == 0, amount: word(9), debitsPosted: word(17), creditsPosted: word(25), recordedAt: word(33))
+            offset += Self.fixedBytes + length
+            if !body(line) { return true }
+        }
+        return true
     }
 }
 
@@ -101,11 +153,21 @@ extension ViewStore {
     /// The statement line in effect at `position` (the last posting at or before it), or `nil`.
     public func statementLine(of account: String, atPosition position: UInt64) throws -> StatementLine? {
         try self.read { txn in
-            try txn.withCursor(self.database("balances.statements", txn)) { cursor throws -> StatementLine? in
-                let probe = StatementLine.key(account: account, position: position == .max ? position : position + 1)
-                let after = try probe.withUnsafeBytes { key in try cursor.seek(atLeast: key) }
-                let candidate = after == nil ? try cursor.last() : try cursor.previous()
-                return try Self.line(candidate, account: account, atMost: position)
+            let statements = try self.database("balances.statements", txn)
+            return try txn.withCursor(self.database("balances.chunks", txn)) { index throws -> StatementLine? in
+                // The chunk holding it is the last one that starts at or before `position`.
+                let probe = StatementChunk.indexKey(account: account.utf8, first: position == .max ? position : position + 1)
+                let after = try probe.withUnsafeBytes { key in try index.seek(atLeast: key) }
+                guard let entry = after == nil ? try index.last() : try index.previous(),
+                    let first = StatementChunk.firstPosition(entry.key, account: account), first <= position
+                else { return nil }
+                var found: StatementLine?
+                try Self.forEachLine(txn, statements, account: account, first: first) { line in
+                    guard line.position <= position else { return false }
+                    found = line
+                    return true
+                }
+                return found
             }
         }
     }
@@ -113,24 +175,42 @@ extension ViewStore {
     /// Statement lines of `account` from `position` on, at most `limit`.
     public func statement(of account: String, fromPosition position: UInt64 = 1, limit: Int = 100) throws -> [StatementLine] {
         try self.read { txn in
-            try txn.withCursor(self.database("balances.statements", txn)) { cursor throws -> [StatementLine] in
+            let statements = try self.database("balances.statements", txn)
+            return try txn.withCursor(self.database("balances.chunks", txn)) { index throws -> [StatementLine] in
                 var lines: [StatementLine] = []
-                var entry = try StatementLine.key(account: account, position: position).withUnsafeBytes { key in try cursor.seek(atLeast: key) }
-                while lines.count < limit, let line = try Self.line(entry, account: account, atMost: .max) {
-                    lines.append(line)
-                    entry = try cursor.next()
+                guard limit > 0 else { return lines }
+                // Start at the chunk that holds `position` (one that starts before it may),
+                // else at the first that starts after it.
+                let probe = StatementChunk.indexKey(account: account.utf8, first: position == .max ? position : position + 1)
+                var entry = try probe.withUnsafeBytes { key in try index.seek(atLeast: key) }
+                let before = entry == nil ? try index.last() : try index.previous()
+                if let before, StatementChunk.firstPosition(before.key, account: account) != nil {
+                    entry = before
+                } else {
+                    entry = try probe.withUnsafeBytes { key in try index.seek(atLeast: key) }
+                }
+                while lines.count < limit, let current = entry, let first = StatementChunk.firstPosition(current.key, account: account) {
+                    try Self.forEachLine(txn, statements, account: account, first: first) { line in
+                        if line.position >= position { lines.append(line) }
+                        return lines.count < limit
+                    }
+                    entry = try index.next()
                 }
                 return lines
             }
         }
     }
 
-    private static func line(_ entry: Cursor.Entry?, account: String, atMost position: UInt64) throws -> StatementLine? {
-        guard let entry else { return nil }
-        let prefix = Array(account.utf8) + [0]
-        guard entry.key.count == prefix.count + 8, entry.key.prefix(prefix.count).elementsEqual(prefix) else { return nil }
-        let linePosition = entry.key.loadUnaligned(fromByteOffset: prefix.count, as: UInt64.self).bigEndian
-        guard linePosition <= position else { return nil }
-        return StatementLine(position: linePosition, entry.value)
+    /// Calls `body` with the lines of one chunk until it returns `false`.
+    private static func forEachLine(
+        _ txn: borrowing ReadTransaction, _ statements: Database, account: String, first: UInt64, _ body: (StatementLine) -> Bool
+    ) throws {
+        let key = StatementChunk.dataKey(account: account.utf8, first: first)
+        let chunk = try key.withUnsafeBytes { key in try txn.get(statements, key: key) }
+        guard let chunk, StatementChunk.forEachLine(chunk, body) != nil else {
+            throw ProjectionError(
+                position: first,
+                message: "the statement chunk of account \(account) from position \(first) is missing or malformed in the view; rebuild it with tally replay --projection balances")
+        }
     }
 }

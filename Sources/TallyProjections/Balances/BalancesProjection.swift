@@ -1,4 +1,3 @@
-import Foundation
 public import TallyDomain
 import TallyLMDB
 public import TallyLog
@@ -7,39 +6,77 @@ public import TallyLog
 /// line for every posting, so a balance is known as of any position.
 ///
 /// Databases: `balances.accounts` (account id → ``AccountBalance``), `balances.statements`
-/// (account id ‖ 0x00 ‖ position u64 BE → ``StatementLine``), `balances.pending` (pending
-/// transfer id → debit ‖ 0x00 ‖ credit ‖ 0x00 ‖ amount u64 LE, until it closes).
-public struct BalancesProjection: Projection {
+/// (chunks of an account's consecutive ``StatementLine``s under first position u64 BE ‖
+/// account id, appended in key order), `balances.chunks` (account id ‖ 0x00 ‖ first position
+/// u64 BE → nothing: which chunks an account has), `balances.pending` (pending transfer id →
+/// debit ‖ 0x00 ‖ credit ‖ 0x00 ‖ amount u64 LE, until it closes). See ``StatementChunk``.
+///
+/// Version 1 stored one entry a statement line keyed account ‖ position: a batch inserted
+/// lines under every account, so each commit rewrote a leaf page per account touched.
+/// Version 2 appends the lines in chunks at the end of one tree and inserts only small
+/// index entries elsewhere (docs/architecture.md, "Statement chunks").
+public struct BalancesProjection: RecordProjection {
     public let name = "balances"
-    public let version: UInt32 = 1
-    public let databases = ["balances.accounts", "balances.statements", "balances.pending"]
-    public typealias Prepared = [Decoded]
+    public let version: UInt32 = 2
+    public let databases = ["balances.accounts", "balances.statements", "balances.chunks", "balances.pending"]
+    public typealias Prepared = [Posting]
 
     public init() {}
 
-    /// A payment event decoded ahead of its transaction (``prepare(_:)``).
-    public struct Decoded: Sendable {
+    /// A payment event's effect on balances, decoded ahead of its transaction (``prepare(_:)``).
+    public struct Posting: Sendable, Equatable {
         public let position: UInt64
         public let recordedAtNanoseconds: UInt64
-        public let event: PaymentEvent
+        public let effect: PaymentEffect
     }
 
     /// Decodes the payment events of a batch (the runtime does it for the next batch while
     /// the current one is applied).
-    public func prepare(_ events: [RecordedEvent]) throws -> [Decoded] {
-        var decoded: [Decoded] = []
-        decoded.reserveCapacity(events.count)
+    public func prepare(_ events: [RecordedEvent]) throws -> [Posting] {
+        var postings: [Posting] = []
+        postings.reserveCapacity(events.count)
         for event in events where PaymentEvent.isPaymentStream(event.streamID) {
-            do {
-                decoded.append(
-                    Decoded(
-                        position: event.position, recordedAtNanoseconds: event.recordedAtNanoseconds,
-                        event: try PaymentEvent(type: event.type, payload: event.payload)))
-            } catch {
-                throw ProjectionError(position: event.position, message: "\(event.type) does not decode: \(error)")
+            var type = event.type
+            let effect = try type.withUTF8 { type in
+                try event.payload.withUnsafeBytes { payload in
+                    try Self.effect(type: UnsafeRawBufferPointer(type), payload: payload, position: event.position)
+                }
             }
+            postings.append(Posting(position: event.position, recordedAtNanoseconds: event.recordedAtNanoseconds, effect: effect))
         }
-        return decoded
+        return postings
+    }
+
+    public func emptyBatch(capacity: Int) -> [Posting] {
+        var postings: [Posting] = []
+        postings.reserveCapacity(capacity)
+        return postings
+    }
+
+    /// The same as ``prepare(_:)`` for one record, read from its bytes.
+    public func prepare(_ record: RecordView, into batch: inout [Posting]) throws {
+        guard Self.isPaymentStream(record.streamIDBytes) else { return }
+        let position = record.position
+        let effect = try Self.effect(type: record.typeBytes, payload: record.payloadBytes, position: position)
+        batch.append(Posting(position: position, recordedAtNanoseconds: record.recordedAtNanoseconds, effect: effect))
+    }
+
+    private static func effect(type: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, position: UInt64) throws -> PaymentEffect {
+        do {
+            return try PaymentEffect.decode(type: type, payload: payload)
+        } catch {
+            throw ProjectionError(position: position, message: "\(String(decoding: type, as: UTF8.self)) does not decode: \(error)")
+        }
+    }
+
+    /// ``PaymentEvent/isPaymentStream(_:)`` on the stream id's bytes.
+    static func isPaymentStream(_ stream: UnsafeRawBufferPointer) -> Bool {
+        func starts(with prefix: StaticString) -> Bool {
+            guard stream.count >= prefix.utf8CodeUnitCount else { return false }
+            for index in 0..<prefix.utf8CodeUnitCount where stream[index] != prefix.utf8Start[index] { return false }
+            return true
+        }
+        return starts(with: "transfer-") || starts(with: "account-")
     }
 
     /// Decodes and applies `events` in one go.
@@ -47,127 +84,53 @@ public struct BalancesProjection: Projection {
         try self.apply(try self.prepare(events), in: store)
     }
 
-    public func apply(_ batch: [Decoded], in store: ProjectionStore) throws {
-        let accounts = store.database("balances.accounts")
-        let statements = store.database("balances.statements")
+    public func apply(_ batch: [Posting], in store: ProjectionStore) throws {
         let pending = store.database("balances.pending")
         // Accounts touched by the batch are read once and written once, at the end.
-        var cache = Cache(store: store, accounts: accounts)
-        for event in batch {
-            switch event.event {
-            case .accountOpened(let account):
-                cache.open(account.id, currency: account.currency.rawValue)
-            case .accountClosed:
+        var cache = BalancesCache(store: store, accounts: store.database("balances.accounts"))
+        for posting in batch {
+            switch posting.effect {
+            case .opened(let account, let currency):
+                cache.open(account, currency: currency)
+            case .none:
                 break
-            case .transferCreated(let transfer) where transfer.kind == .pending:
-                _ = try cache.update(transfer.debitAccount, event) { $0.debitsPending &+= transfer.amount }
-                _ = try cache.update(transfer.creditAccount, event) { $0.creditsPending &+= transfer.amount }
-                var value = Array(transfer.debitAccount.rawValue.utf8) + [0] + Array(transfer.creditAccount.rawValue.utf8) + [0]
-                withUnsafeBytes(of: transfer.amount.littleEndian) { value.append(contentsOf: $0) }
-                try store.put(pending, key: Array(transfer.id.rawValue.utf8), value: value)
-            case .transferCreated(let transfer):
-                try self.post(transfer.id, debit: transfer.debitAccount, credit: transfer.creditAccount, amount: transfer.amount, event, &cache)
-            case .transferCommitted(let id, let amount):
-                let held = try self.release(id, event, store, &cache, pending)
-                try self.post(id, debit: held.debit, credit: held.credit, amount: amount, event, &cache)
-            case .transferVoided(let id), .transferExpired(let id):
-                _ = try self.release(id, event, store, &cache, pending)
+            case .held(let transfer, let debit, let credit, let amount):
+                try cache.change(debit, posting) { $0.debitsPending &+= amount }
+                try cache.change(credit, posting) { $0.creditsPending &+= amount }
+                var value = Array(debit.utf8)
+                value.append(0)
+                value += credit.utf8
+                value.append(0)
+                withUnsafeBytes(of: amount.littleEndian) { value.append(contentsOf: $0) }
+                try store.put(pending, key: Array(transfer.utf8), value: value)
+            case .posted(let transfer, let debit, let credit, let amount):
+                try cache.post(transfer, debit: debit, credit: credit, amount: amount, posting)
+            case .committed(let transfer, let amount):
+                let held = try Self.release(transfer, posting, store, &cache, pending)
+                try cache.post(transfer, debit: held.debit, credit: held.credit, amount: amount, posting)
+            case .released(let transfer):
+                _ = try Self.release(transfer, posting, store, &cache, pending)
             }
         }
-        try cache.flush(statements)
+        try cache.flush(statements: store.database("balances.statements"), chunks: store.database("balances.chunks"))
     }
 
-    /// The batch's view of `balances.accounts`, and the statement lines it adds.
-    private struct Cache {
-        struct Entry {
-            var balance: AccountBalance
-            /// Position and encoded line, in position order.
-            var lines: [(position: UInt64, line: [UInt8])] = []
-        }
-
-        let store: ProjectionStore
-        let accounts: Database
-        /// Account id → index in `entries`.
-        var indexes: [String: Int] = [:]
-        var entries: [Entry] = []
-        var ids: [String] = []
-
-        mutating func open(_ id: DomainID, currency: String) {
-            if let index = self.indexes[id.rawValue] {
-                self.entries[index].balance = AccountBalance(currency: currency)
-            } else {
-                self.append(id.rawValue, Entry(balance: AccountBalance(currency: currency)))
-            }
-        }
-
-        mutating func update(_ id: DomainID, _ event: Decoded, _ change: (inout AccountBalance) -> Void) throws -> AccountBalance {
-            let index = try self.index(id, event)
-            change(&self.entries[index].balance)
-            return self.entries[index].balance
-        }
-
-        /// The entry of `id` in `entries`, read from the view on first use.
-        mutating func index(_ id: DomainID, _ event: Decoded) throws -> Int {
-            if let index = self.indexes[id.rawValue] { return index }
-            guard let bytes = try self.store.get(self.accounts, key: Array(id.rawValue.utf8)), let stored = AccountBalance(bytes) else {
-                throw ProjectionError(position: event.position, message: "account \(id) is unknown to the balances projection")
-            }
-            return self.append(id.rawValue, Entry(balance: stored))
-        }
-
-        @discardableResult
-        private mutating func append(_ id: String, _ entry: Entry) -> Int {
-            self.indexes[id] = self.entries.count
-            self.entries.append(entry)
-            self.ids.append(id)
-            return self.entries.count - 1
-        }
-
-        /// Writes each touched account and its new statement lines in key order, so that
-        /// every page of the two trees is visited once per batch (random order cost 2.5× as
-        /// much in a 1 M-transfer rebuild).
-        func flush(_ statements: Database) throws {
-            let ordered = self.ids.indices.map { (key: Array(self.ids[$0].utf8), index: $0) }.sorted { $0.key.lexicographicallyPrecedes($1.key) }
-            for (account, index) in ordered {
-                let entry = self.entries[index]
-                try self.store.put(self.accounts, key: account, value: entry.balance.encoded)
-                var key = account + [0] + [UInt8](repeating: 0, count: 8)
-                for (position, line) in entry.lines {
-                    key.withUnsafeMutableBytes { $0.storeBytes(of: position.bigEndian, toByteOffset: account.count + 1, as: UInt64.self) }
-                    try self.store.put(statements, key: key, value: line)
-                }
-            }
-        }
-    }
-
-    private func post(
-        _ transfer: DomainID, debit: DomainID, credit: DomainID, amount: UInt64, _ event: Decoded, _ cache: inout Cache
-    ) throws {
-        for (account, isDebit) in [(debit, true), (credit, false)] {
-            let index = try cache.index(account, event)
-            if isDebit { cache.entries[index].balance.debitsPosted &+= amount } else { cache.entries[index].balance.creditsPosted &+= amount }
-            let line = StatementLine(
-                position: event.position, transfer: transfer.rawValue, isDebit: isDebit, amount: amount,
-                debitsPosted: cache.entries[index].balance.debitsPosted, creditsPosted: cache.entries[index].balance.creditsPosted,
-                recordedAt: event.recordedAtNanoseconds)
-            cache.entries[index].lines.append((event.position, line.encoded))
-        }
-    }
-
-    private func release(
-        _ id: DomainID, _ event: Decoded, _ store: ProjectionStore, _ cache: inout Cache, _ pending: Database
-    ) throws -> (debit: DomainID, credit: DomainID) {
-        let key = Array(id.rawValue.utf8)
+    private static func release(
+        _ id: String, _ posting: Posting, _ store: ProjectionStore, _ cache: inout BalancesCache, _ pending: Database
+    ) throws -> (debit: String, credit: String) {
+        let key = Array(id.utf8)
         guard let value = try store.get(pending, key: key), value.count > 10 else {
-            throw ProjectionError(position: event.position, message: "pending transfer \(id) is unknown to the balances projection")
+            throw ProjectionError(position: posting.position, message: "pending transfer \(id) is unknown to the balances projection")
         }
         let parts = value.dropLast(8).split(separator: 0, omittingEmptySubsequences: false)
-        guard parts.count >= 2, let debit = try? DomainID(String(decoding: parts[0], as: UTF8.self), field: "debit"),
-            let credit = try? DomainID(String(decoding: parts[1], as: UTF8.self), field: "credit")
-        else { throw ProjectionError(position: event.position, message: "pending transfer \(id) is malformed in the view") }
+        guard parts.count >= 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+            throw ProjectionError(position: posting.position, message: "pending transfer \(id) is malformed in the view")
+        }
+        let debit = String(decoding: parts[0], as: UTF8.self)
+        let credit = String(decoding: parts[1], as: UTF8.self)
         let amount = value.suffix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self).littleEndian }
-        _ = try cache.update(debit, event) { $0.debitsPending &-= amount }
-        _ = try cache.update(credit, event) { $0.creditsPending &-= amount }
+        try cache.change(debit, posting) { $0.debitsPending &-= amount }
+        try cache.change(credit, posting) { $0.creditsPending &-= amount }
         try store.delete(pending, key: key)
         return (debit, credit)
     }
