@@ -96,13 +96,10 @@ enum StatementChunk {
         return key.loadUnaligned(fromByteOffset: prefix.count + 1, as: UInt64.self).bigEndian
     }
 
-    /// Appends `line` to the entry's lines, starting a chunk when it is the first or the current one
-    /// would pass ``bytesMax``.
-    static func append(_ line: StatementLine, to entry: inout BalancesCache.Entry) {
+    /// Appends `line`, encoded, to `lines`.
+    static func append(_ line: StatementLine, to lines: inout [UInt8]) {
         var transfer = line.transfer
         transfer.withUTF8 { id in
-            let size = Self.fixedBytes + id.count
-            if let start = entry.chunkStarts.last, entry.lines.count - start + size <= Self.bytesMax {} else { entry.chunkStarts.append(entry.lines.count) }
             // The fixed part is put together on the stack and appended with the id: two
             // copies into the array, no zero fill.
             var fixed: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
@@ -114,10 +111,15 @@ enum StatementChunk {
                 raw.storeBytes(of: line.creditsPosted.littleEndian, toByteOffset: 25, as: UInt64.self)
                 raw.storeBytes(of: line.recordedAt.littleEndian, toByteOffset: 33, as: UInt64.self)
                 raw[41] = UInt8(clamping: id.count)  // ids are at most 64 bytes (DomainID)
-                entry.lines.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[..<Self.fixedBytes]))
+                lines.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[..<Self.fixedBytes]))
             }
-            entry.lines.append(contentsOf: UnsafeRawBufferPointer(id))
+            lines.append(contentsOf: UnsafeRawBufferPointer(id))
         }
+    }
+
+    /// The bytes of the line encoded at `offset` of `lines` (by ``append(_:to:)``).
+    static func line(in lines: UnsafeRawBufferPointer, at offset: Int) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: lines[offset..<(offset + Self.fixedBytes + Int(lines[offset + 41]))])
     }
 
     /// Calls `body` with each line of `chunk` in order until it returns `false`; `nil` when

@@ -87,7 +87,7 @@ public struct BalancesProjection: RecordProjection {
     public func apply(_ batch: [Posting], in store: ProjectionStore) throws {
         let pending = store.database("balances.pending")
         // Accounts touched by the batch are read once and written once, at the end.
-        var cache = BalancesCache(store: store, accounts: store.database("balances.accounts"))
+        var cache = BalancesCache(store: store, accounts: store.database("balances.accounts"), postings: batch.count)
         for posting in batch {
             switch posting.effect {
             case .opened(let account, let currency):
