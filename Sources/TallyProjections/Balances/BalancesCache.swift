@@ -18,12 +18,18 @@ struct BalancesCache {
     private var lines: [UInt8] = []
     /// Each line's account (index in `balances`) and where it starts in `lines`.
     private var refs: [(account: Int32, offset: Int32)] = []
+    /// The batch's account numbers (``BalancesProjection/Batch/accounts``) → index in
+    /// `balances`, -1 until first used.
+    private var slots: [Int]
+    private let numbered: [String]
 
-    init(store: ProjectionStore, accounts: Database, postings: Int) {
+    init(store: ProjectionStore, accounts: Database, batch: BalancesProjection.Batch) {
         self.store = store
         self.accounts = accounts
-        self.lines.reserveCapacity(postings * 2 * (StatementChunk.fixedBytes + 16))
-        self.refs.reserveCapacity(postings * 2)
+        self.numbered = batch.accounts
+        self.slots = Array(repeating: -1, count: batch.accounts.count)
+        self.lines.reserveCapacity(batch.postings.count * 2 * (StatementChunk.fixedBytes + 16))
+        self.refs.reserveCapacity(batch.postings.count * 2)
     }
 
     /// An account opened: its balances start at zero (a reopened id starts over).
@@ -41,14 +47,20 @@ struct BalancesCache {
         body(&self.balances[index])
     }
 
-    /// Posts `amount` from `debit` to `credit`, with a statement line on each.
-    mutating func post(_ transfer: String, debit: String, credit: String, amount: UInt64, _ posting: BalancesProjection.Posting) throws {
-        try self.line(debit, transfer: transfer, isDebit: true, amount: amount, posting)
-        try self.line(credit, transfer: transfer, isDebit: false, amount: amount, posting)
+    /// Changes the balances of the batch's account `number`.
+    mutating func change(number: Int32, _ posting: BalancesProjection.Posting, _ body: (inout AccountBalance) -> Void) throws {
+        let index = try self.index(number: number, posting)
+        body(&self.balances[index])
     }
 
-    private mutating func line(_ account: String, transfer: String, isDebit: Bool, amount: UInt64, _ posting: BalancesProjection.Posting) throws {
-        let index = try self.index(account, posting)
+    /// Posts `amount` from `debit` to `credit` (indexes from ``index(_:_:)``), with a
+    /// statement line on each.
+    mutating func post(_ transfer: String, debit: Int, credit: Int, amount: UInt64, _ posting: BalancesProjection.Posting) {
+        self.line(debit, transfer: transfer, isDebit: true, amount: amount, posting)
+        self.line(credit, transfer: transfer, isDebit: false, amount: amount, posting)
+    }
+
+    private mutating func line(_ index: Int, transfer: String, isDebit: Bool, amount: UInt64, _ posting: BalancesProjection.Posting) {
         if isDebit { self.balances[index].debitsPosted &+= amount } else { self.balances[index].creditsPosted &+= amount }
         let balance = self.balances[index]
         self.refs.append((Int32(truncatingIfNeeded: index), Int32(truncatingIfNeeded: self.lines.count)))
@@ -59,8 +71,17 @@ struct BalancesCache {
             to: &self.lines)
     }
 
+    /// The index of the batch's account `number` in `balances`.
+    mutating func index(number: Int32, _ posting: BalancesProjection.Posting) throws -> Int {
+        let slot = Int(number)
+        if self.slots[slot] >= 0 { return self.slots[slot] }
+        let index = try self.index(self.numbered[slot], posting)
+        self.slots[slot] = index
+        return index
+    }
+
     /// The index of `id` in `balances`, read from the view on first use.
-    private mutating func index(_ id: String, _ posting: BalancesProjection.Posting) throws -> Int {
+    mutating func index(_ id: String, _ posting: BalancesProjection.Posting) throws -> Int {
         if let index = self.indexes[id] { return index }
         guard let bytes = try self.store.get(self.accounts, key: Array(id.utf8)), let stored = AccountBalance(bytes) else {
             throw ProjectionError(position: posting.position, message: "account \(id) is unknown to the balances projection")

@@ -19,7 +19,7 @@ public struct BalancesProjection: RecordProjection {
     public let name = "balances"
     public let version: UInt32 = 2
     public let databases = ["balances.accounts", "balances.statements", "balances.chunks", "balances.pending"]
-    public typealias Prepared = [Posting]
+    public typealias Prepared = Batch
 
     public init() {}
 
@@ -28,13 +28,48 @@ public struct BalancesProjection: RecordProjection {
         public let position: UInt64
         public let recordedAtNanoseconds: UInt64
         public let effect: PaymentEffect
+        /// For `.held` and `.posted`: the debit and credit accounts' numbers in the batch's
+        /// ``Batch/accounts``, so that `apply` finds them without hashing their ids.
+        let debit: Int32
+        let credit: Int32
+    }
+
+    /// A prepared batch: its postings, and the accounts they move money on, numbered in the
+    /// order of first use (on the thread that prepares, not the views writer).
+    public struct Batch: Sendable {
+        public private(set) var postings: [Posting] = []
+        /// Account ids by number.
+        private(set) var accounts: [String] = []
+        private var numbers: [String: Int32] = [:]
+
+        init(capacity: Int) { self.postings.reserveCapacity(capacity) }
+
+        mutating func append(position: UInt64, recordedAt: UInt64, _ effect: PaymentEffect) {
+            var debit: Int32 = -1
+            var credit: Int32 = -1
+            switch effect {
+            case .held(_, let from, let to, _), .posted(_, let from, let to, _):
+                debit = self.number(from)
+                credit = self.number(to)
+            case .opened, .committed, .released, .none:
+                break
+            }
+            self.postings.append(Posting(position: position, recordedAtNanoseconds: recordedAt, effect: effect, debit: debit, credit: credit))
+        }
+
+        private mutating func number(_ account: String) -> Int32 {
+            if let number = self.numbers[account] { return number }
+            let number = Int32(truncatingIfNeeded: self.accounts.count)
+            self.numbers[account] = number
+            self.accounts.append(account)
+            return number
+        }
     }
 
     /// Decodes the payment events of a batch (the runtime does it for the next batch while
     /// the current one is applied).
-    public func prepare(_ events: [RecordedEvent]) throws -> [Posting] {
-        var postings: [Posting] = []
-        postings.reserveCapacity(events.count)
+    public func prepare(_ events: [RecordedEvent]) throws -> Batch {
+        var batch = Batch(capacity: events.count)
         for event in events where PaymentEvent.isPaymentStream(event.streamID) {
             var type = event.type
             let effect = try type.withUTF8 { type in
@@ -42,23 +77,19 @@ public struct BalancesProjection: RecordProjection {
                     try Self.effect(type: UnsafeRawBufferPointer(type), payload: payload, position: event.position)
                 }
             }
-            postings.append(Posting(position: event.position, recordedAtNanoseconds: event.recordedAtNanoseconds, effect: effect))
+            batch.append(position: event.position, recordedAt: event.recordedAtNanoseconds, effect)
         }
-        return postings
+        return batch
     }
 
-    public func emptyBatch(capacity: Int) -> [Posting] {
-        var postings: [Posting] = []
-        postings.reserveCapacity(capacity)
-        return postings
-    }
+    public func emptyBatch(capacity: Int) -> Batch { Batch(capacity: capacity) }
 
     /// The same as ``prepare(_:)`` for one record, read from its bytes.
-    public func prepare(_ record: RecordView, into batch: inout [Posting]) throws {
+    public func prepare(_ record: RecordView, into batch: inout Batch) throws {
         guard Self.isPaymentStream(record.streamIDBytes) else { return }
         let position = record.position
         let effect = try Self.effect(type: record.typeBytes, payload: record.payloadBytes, position: position)
-        batch.append(Posting(position: position, recordedAtNanoseconds: record.recordedAtNanoseconds, effect: effect))
+        batch.append(position: position, recordedAt: record.recordedAtNanoseconds, effect)
     }
 
     private static func effect(type: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, position: UInt64) throws -> PaymentEffect {
@@ -84,30 +115,30 @@ public struct BalancesProjection: RecordProjection {
         try self.apply(try self.prepare(events), in: store)
     }
 
-    public func apply(_ batch: [Posting], in store: ProjectionStore) throws {
+    public func apply(_ batch: Batch, in store: ProjectionStore) throws {
         let pending = store.database("balances.pending")
         // Accounts touched by the batch are read once and written once, at the end.
-        var cache = BalancesCache(store: store, accounts: store.database("balances.accounts"), postings: batch.count)
-        for posting in batch {
+        var cache = BalancesCache(store: store, accounts: store.database("balances.accounts"), batch: batch)
+        for posting in batch.postings {
             switch posting.effect {
             case .opened(let account, let currency):
                 cache.open(account, currency: currency)
             case .none:
                 break
             case .held(let transfer, let debit, let credit, let amount):
-                try cache.change(debit, posting) { $0.debitsPending &+= amount }
-                try cache.change(credit, posting) { $0.creditsPending &+= amount }
+                try cache.change(number: posting.debit, posting) { $0.debitsPending &+= amount }
+                try cache.change(number: posting.credit, posting) { $0.creditsPending &+= amount }
                 var value = Array(debit.utf8)
                 value.append(0)
                 value += credit.utf8
                 value.append(0)
                 withUnsafeBytes(of: amount.littleEndian) { value.append(contentsOf: $0) }
                 try store.put(pending, key: Array(transfer.utf8), value: value)
-            case .posted(let transfer, let debit, let credit, let amount):
-                try cache.post(transfer, debit: debit, credit: credit, amount: amount, posting)
+            case .posted(let transfer, _, _, let amount):
+                try cache.post(transfer, debit: cache.index(number: posting.debit, posting), credit: cache.index(number: posting.credit, posting), amount: amount, posting)
             case .committed(let transfer, let amount):
                 let held = try Self.release(transfer, posting, store, &cache, pending)
-                try cache.post(transfer, debit: held.debit, credit: held.credit, amount: amount, posting)
+                try cache.post(transfer, debit: cache.index(held.debit, posting), credit: cache.index(held.credit, posting), amount: amount, posting)
             case .released(let transfer):
                 _ = try Self.release(transfer, posting, store, &cache, pending)
             }
