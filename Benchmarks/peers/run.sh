@@ -62,6 +62,9 @@ TALLY="$ROOT/.build/release/tally"
   "$TALLY" bench batch transfers --batch 8000 --events "$EVENTS" --directory "$WORK" --json | grep -v '"machine"' | sed 's/"workload":"/"workload":"b8000-/' 
   # The balances rebuild bar (issue 4) is over 1 M transfers: a log of those alone.
   "$TALLY" bench replay --batch 8000 --events "${REBUILD_EVENTS:-1000000}" --directory "$WORK" --json | grep -v '"machine"' | sed 's/"workload":"/"workload":"rebuild-/'
+  # ...and all projections together over 1 M mixed events (its rebuild rows only: the lag
+  # bar is W6's paced phase above).
+  "$TALLY" bench mixed --events "${REBUILD_EVENTS:-1000000}" --directory "$WORK" --json | grep '"phase":"rebuild"' | sed 's/"workload":"/"workload":"rebuild-/'
   for batch in 10 100; do "$TALLY" bench batch --batch "$batch" --events $((EVENTS / (1000 / batch))) --directory "$WORK" --json | grep -v '"machine"'; done
   # W8 on a ledger of its own: EVENTS events, backed up and restored, then 2 x EVENTS.
   "$TALLY" bench w8 --events "$EVENTS" --directory "$WORK" --json | grep -v '"machine"' | grep -v '"workload":"batch"'
