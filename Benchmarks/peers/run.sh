@@ -60,15 +60,16 @@ TALLY="$ROOT/.build/release/tally"
 {
   "$TALLY" bench w1 w2 w3 w4 w5 w6 export scan --events "$EVENTS" --directory "$WORK" --json
   "$TALLY" bench batch transfers --batch 8000 --events "$EVENTS" --directory "$WORK" --json | grep -v '"machine"' | sed 's/"workload":"/"workload":"b8000-/' 
-  # The balances rebuild bar (issue 4) is over 1 M transfers: a log of those alone.
-  "$TALLY" bench replay --batch 8000 --events "${REBUILD_EVENTS:-1000000}" --directory "$WORK" --json | grep -v '"machine"' | sed 's/"workload":"/"workload":"rebuild-/'
-  # ...and all projections together over 1 M mixed events (its rebuild rows only: the lag
-  # bar is W6's paced phase above).
-  "$TALLY" bench mixed --events "${REBUILD_EVENTS:-1000000}" --directory "$WORK" --json | grep '"phase":"rebuild"' | sed 's/"workload":"/"workload":"rebuild-/'
   for batch in 10 100; do "$TALLY" bench batch --batch "$batch" --events $((EVENTS / (1000 / batch))) --directory "$WORK" --json | grep -v '"machine"'; done
   # W8 on a ledger of its own: EVENTS events, backed up and restored, then 2 x EVENTS.
   "$TALLY" bench w8 --events "$EVENTS" --directory "$WORK" --json | grep -v '"machine"' | grep -v '"workload":"batch"'
   if command -v wrk >/dev/null; then "$TALLY" bench w7 --http-seconds 8 --directory "$WORK" --json | grep -v '"machine"'; fi
+  # Last (they write ~2 GB, and a cloud disk may throttle after that): the balances rebuild
+  # bar (issue 4) is over 1 M transfers, a log of those alone...
+  "$TALLY" bench replay --batch 8000 --events "${REBUILD_EVENTS:-1000000}" --directory "$WORK" --json | grep -v '"machine"' | sed 's/"workload":"/"workload":"rebuild-/'
+  # ...and all projections together over 1 M mixed events (its rebuild rows
+  # only: the lag bar is W6's paced phase above).
+  "$TALLY" bench mixed --events "${REBUILD_EVENTS:-1000000}" --directory "$WORK" --json | grep '"phase":"rebuild"' | sed 's/"workload":"/"workload":"rebuild-/'
 } > "$OUT/tally.jsonl"
 
 : > "$OUT/peers.jsonl"
