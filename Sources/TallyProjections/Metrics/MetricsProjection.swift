@@ -31,21 +31,28 @@ public struct MetricsProjection: Projection {
         }
     }
 
-    /// Decodes and counts a batch off the views writer (``Projection/prepare(_:)``).
+    /// Decodes and counts a batch off the views writer (``Projection/prepare(_:)``). Counts
+    /// are summed under plain keys first and turned into series once per batch: building a
+    /// series key per event was most of this projection's time.
     public func prepare(_ events: [RecordedEvent]) throws -> Counted {
         var counted = Counted()
+        var byType: [String: UInt64] = [:]
+        var transfers: [TransferSeries: (count: UInt64, volume: UInt64)] = [:]
+        var accountsOpened: [String: UInt64] = [:]
+        var commits: (count: UInt64, volume: UInt64) = (0, 0)
         for event in events {
-            counted.add("tally_events_total", [("type", event.type)])
+            byType[event.type, default: 0] &+= 1
             if PaymentEvent.isPaymentStream(event.streamID), let decoded = try? PaymentEvent(type: event.type, payload: event.payload) {
                 switch decoded {
                 case .transferCreated(let transfer) where transfer.kind != .pending:
-                    counted.add("tally_transfers_total", [("currency", transfer.currency.rawValue), ("kind", transfer.kind.rawValue)])
-                    counted.add("tally_transfer_volume_total", [("currency", transfer.currency.rawValue)], transfer.amount)
+                    let key = TransferSeries(currency: transfer.currency.rawValue, kind: transfer.kind.rawValue)
+                    transfers[key, default: (0, 0)].count &+= 1
+                    transfers[key, default: (0, 0)].volume &+= transfer.amount
                 case .transferCommitted(_, let amount):
-                    counted.add("tally_pending_commits_total")
-                    counted.add("tally_pending_committed_volume_total", [], amount)
+                    commits.count &+= 1
+                    commits.volume &+= amount
                 case .accountOpened(let account):
-                    counted.add("tally_accounts_opened_total", [("currency", account.currency.rawValue)])
+                    accountsOpened[account.currency.rawValue, default: 0] &+= 1
                 default:
                     break
                 }
@@ -53,7 +60,23 @@ public struct MetricsProjection: Projection {
                 counted.deployments.append(decoded)
             }
         }
+        for (type, count) in byType { counted.add("tally_events_total", [("type", type)], count) }
+        for (key, sums) in transfers {
+            counted.add("tally_transfers_total", [("currency", key.currency), ("kind", key.kind)], sums.count)
+            counted.add("tally_transfer_volume_total", [("currency", key.currency)], sums.volume)
+        }
+        if commits.count > 0 {
+            counted.add("tally_pending_commits_total", [], commits.count)
+            counted.add("tally_pending_committed_volume_total", [], commits.volume)
+        }
+        for (currency, count) in accountsOpened { counted.add("tally_accounts_opened_total", [("currency", currency)], count) }
         return counted
+    }
+
+    /// The labels of the transfer counters.
+    private struct TransferSeries: Hashable {
+        let currency: String
+        let kind: String
     }
 
     public func apply(_ batch: Counted, in store: ProjectionStore) throws {
