@@ -24,9 +24,45 @@ public enum PaymentEffect: Sendable, Equatable {
     ///
     /// - Throws: ``Rejection`` `invalid_field` when the payload does not decode as that type.
     public static func decode(type: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer) throws(Rejection) -> PaymentEffect {
-        if let kind = TransferType(type), let effect = Self.fastTransfer(kind, payload) { return effect }
+        if let fields = Self.transferFields(type: type, payload: payload) { return fields.effect }
         let event = try PaymentEvent(type: String(decoding: type, as: UTF8.self), payload: Array(payload))
         return Self(event)
+    }
+
+    /// A transfer event's fields, read in place: each id is a range of the payload's bytes
+    /// (valid as long as the payload is), checked as the full decoder checks it.
+    public struct TransferFields {
+        /// What the event does: `.held`, `.posted`, `.committed` or `.released` (its ids empty).
+        public enum Kind: Sendable { case held, posted, committed, released }
+        public let kind: Kind
+        public let transfer: UnsafeRawBufferPointer
+        /// For `.held` and `.posted`.
+        public let debit: UnsafeRawBufferPointer
+        /// For `.held` and `.posted`.
+        public let credit: UnsafeRawBufferPointer
+        /// For `.held`, `.posted` and `.committed`.
+        public let amount: UInt64
+
+        /// The same as a ``PaymentEffect``.
+        public var effect: PaymentEffect {
+            let transfer = String(decoding: self.transfer, as: UTF8.self)
+            switch self.kind {
+            case .held:
+                return .held(transfer: transfer, debit: String(decoding: self.debit, as: UTF8.self), credit: String(decoding: self.credit, as: UTF8.self), amount: self.amount)
+            case .posted:
+                return .posted(transfer: transfer, debit: String(decoding: self.debit, as: UTF8.self), credit: String(decoding: self.credit, as: UTF8.self), amount: self.amount)
+            case .committed: return .committed(transfer: transfer, amount: self.amount)
+            case .released: return .released(transfer: transfer)
+            }
+        }
+    }
+
+    /// The fields of a transfer event in the writer's form, without building a string; `nil`
+    /// for any other type or form (``decode(type:payload:)`` then asks the full decoder,
+    /// which accepts or refuses it with its message).
+    public static func transferFields(type: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer) -> TransferFields? {
+        guard let kind = TransferType(type) else { return nil }
+        return Self.fastTransfer(kind, payload)
     }
 
     /// The effect of a decoded event.
@@ -85,7 +121,25 @@ public enum PaymentEffect: Sendable, Equatable {
         }
 
         init?(_ bytes: UnsafeRawBufferPointer) {
-            guard let key = Key.allCases.first(where: { PaymentEffect.equal(bytes, $0.name) }) else { return nil }
+            // Candidates by length first: most keys are told apart by it.
+            func either(_ first: Key, _ second: Key? = nil) -> Key? {
+                if PaymentEffect.equal(bytes, first.name) { return first }
+                if let second, PaymentEffect.equal(bytes, second.name) { return second }
+                return nil
+            }
+            let found: Key?
+            switch bytes.count {
+            case 4: found = either(.memo)
+            case 6: found = either(.amount)
+            case 8: found = either(.transfer, .currency)
+            case 10: found = either(.timeout)
+            case 11: found = either(.reversalOf)
+            case 12: found = either(.externalRef)
+            case 13: found = either(.debitAccount, .expiresAt)
+            case 14: found = either(.creditAccount)
+            default: found = nil
+            }
+            guard let key = found else { return nil }
             self = key
         }
     }
@@ -94,34 +148,33 @@ public enum PaymentEffect: Sendable, Equatable {
     private typealias Value = UnsafeRawBufferPointer?
 
     /// The fast path, or `nil` to let the full decoder answer (and word any error).
-    private static func fastTransfer(_ kind: TransferType, _ payload: UnsafeRawBufferPointer) -> PaymentEffect? {
-        // Present keys: the value's range (lower == upper + 1 marks null).
+    private static func fastTransfer(_ kind: TransferType, _ payload: UnsafeRawBufferPointer) -> TransferFields? {
         var values = InlineArray<10, Value?>(repeating: nil)
         guard Self.scan(payload, into: &values) else { return nil }
         func string(_ key: Key) -> UnsafeRawBufferPointer? { values[key.rawValue] ?? nil }
-        func id(_ key: Key) -> String? {
+        func id(_ key: Key) -> UnsafeRawBufferPointer? {
             guard let bytes = string(key), Self.isID(bytes) else { return nil }
-            return String(decoding: bytes, as: UTF8.self)
+            return bytes
         }
         func digits(_ key: Key) -> UInt64? { string(key).flatMap(Self.digits) }
         // Optional fields the full decoder checks: a present digit field must be digits,
         // a present reversal_of an id, a present currency valid.
-        for key in [Key.timeout, .expiresAt] where string(key) != nil && digits(key) == nil { return nil }
+        if string(.timeout) != nil, digits(.timeout) == nil { return nil }
+        if string(.expiresAt) != nil, digits(.expiresAt) == nil { return nil }
         guard let transfer = id(.transfer) else { return nil }
+        let none = UnsafeRawBufferPointer(start: nil, count: 0)
         switch kind {
         case .posted, .pending, .reversed:
             if string(.reversalOf) != nil, id(.reversalOf) == nil { return nil }
             guard let debit = id(.debitAccount), let credit = id(.creditAccount), let amount = digits(.amount),
                 let currency = string(.currency), Self.isCurrency(currency)
             else { return nil }
-            return kind == .pending
-                ? .held(transfer: transfer, debit: debit, credit: credit, amount: amount)
-                : .posted(transfer: transfer, debit: debit, credit: credit, amount: amount)
+            return TransferFields(kind: kind == .pending ? .held : .posted, transfer: transfer, debit: debit, credit: credit, amount: amount)
         case .committed:
             guard let amount = digits(.amount) else { return nil }
-            return .committed(transfer: transfer, amount: amount)
+            return TransferFields(kind: .committed, transfer: transfer, debit: none, credit: none, amount: amount)
         case .voided, .expired:
-            return .released(transfer: transfer)
+            return TransferFields(kind: .released, transfer: transfer, debit: none, credit: none, amount: 0)
         }
     }
 

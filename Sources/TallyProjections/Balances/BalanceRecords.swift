@@ -96,25 +96,25 @@ enum StatementChunk {
         return key.loadUnaligned(fromByteOffset: prefix.count + 1, as: UInt64.self).bigEndian
     }
 
-    /// Appends `line`, encoded, to `lines`.
-    static func append(_ line: StatementLine, to lines: inout [UInt8]) {
-        var transfer = line.transfer
-        transfer.withUTF8 { id in
-            // The fixed part is put together on the stack and appended with the id: two
-            // copies into the array, no zero fill.
-            var fixed: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
-            withUnsafeMutableBytes(of: &fixed) { raw in
-                raw.storeBytes(of: line.position.littleEndian, toByteOffset: 0, as: UInt64.self)
-                raw[8] = line.isDebit ? 0 : 1
-                raw.storeBytes(of: line.amount.littleEndian, toByteOffset: 9, as: UInt64.self)
-                raw.storeBytes(of: line.debitsPosted.littleEndian, toByteOffset: 17, as: UInt64.self)
-                raw.storeBytes(of: line.creditsPosted.littleEndian, toByteOffset: 25, as: UInt64.self)
-                raw.storeBytes(of: line.recordedAt.littleEndian, toByteOffset: 33, as: UInt64.self)
-                raw[41] = UInt8(clamping: id.count)  // ids are at most 64 bytes (DomainID)
-                lines.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[..<Self.fixedBytes]))
-            }
-            lines.append(contentsOf: UnsafeRawBufferPointer(id))
+    /// Appends a line, encoded, to `lines`.
+    static func append(
+        position: UInt64, isDebit: Bool, amount: UInt64, debitsPosted: UInt64, creditsPosted: UInt64, recordedAt: UInt64,
+        transfer id: UnsafeRawBufferPointer, to lines: inout [UInt8]
+    ) {
+        // The fixed part is put together on the stack and appended with the id: two copies
+        // into the array, no zero fill.
+        var fixed: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &fixed) { raw in
+            raw.storeBytes(of: position.littleEndian, toByteOffset: 0, as: UInt64.self)
+            raw[8] = isDebit ? 0 : 1
+            raw.storeBytes(of: amount.littleEndian, toByteOffset: 9, as: UInt64.self)
+            raw.storeBytes(of: debitsPosted.littleEndian, toByteOffset: 17, as: UInt64.self)
+            raw.storeBytes(of: creditsPosted.littleEndian, toByteOffset: 25, as: UInt64.self)
+            raw.storeBytes(of: recordedAt.littleEndian, toByteOffset: 33, as: UInt64.self)
+            raw[41] = UInt8(clamping: id.count)  // ids are at most 64 bytes (DomainID)
+            lines.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[..<Self.fixedBytes]))
         }
+        lines.append(contentsOf: id)
     }
 
     /// The bytes of the line encoded at `offset` of `lines` (by ``append(_:to:)``).

@@ -24,15 +24,15 @@ struct BalancesCache {
     private var lines: [[UInt8]]
     /// Each line's account (index in `balances`) and where it starts in its partition.
     private var refs: [[(account: Int32, offset: Int32)]]
-    /// The batch's account numbers (``BalancesProjection/Batch/accounts``) → index in
-    /// `balances`, -1 until first used.
+    /// The batch's account numbers (``BalancesProjection/Batch``) → index in `balances`, -1
+    /// until first used.
     private var slots: [Int]
-    private let numbered: [String]
+    private let batch: BalancesProjection.Batch
 
     init(store: ProjectionStore, accounts: Database, batch: BalancesProjection.Batch) {
         self.store = store
         self.accounts = accounts
-        self.numbered = batch.accounts
+        self.batch = batch
         self.slots = Array(repeating: -1, count: batch.accounts.count)
         let lines = batch.postings.count * 2 / Self.partitions + 16
         self.lines = Array(repeating: [], count: Self.partitions)
@@ -64,30 +64,31 @@ struct BalancesCache {
         body(&self.balances[index])
     }
 
-    /// Posts `amount` from `debit` to `credit` (indexes from ``index(_:_:)``), with a
-    /// statement line on each.
-    mutating func post(_ transfer: String, debit: Int, credit: Int, amount: UInt64, _ posting: BalancesProjection.Posting) {
-        self.line(debit, transfer: transfer, isDebit: true, amount: amount, posting)
-        self.line(credit, transfer: transfer, isDebit: false, amount: amount, posting)
+    /// Posts the posting's amount from `debit` to `credit` (indexes from ``index(_:_:)``),
+    /// with a statement line on each.
+    mutating func post(debit: Int, credit: Int, _ posting: BalancesProjection.Posting) {
+        self.line(debit, isDebit: true, posting)
+        self.line(credit, isDebit: false, posting)
     }
 
-    private mutating func line(_ index: Int, transfer: String, isDebit: Bool, amount: UInt64, _ posting: BalancesProjection.Posting) {
-        if isDebit { self.balances[index].debitsPosted &+= amount } else { self.balances[index].creditsPosted &+= amount }
-        let balance = self.balances[index]
+    private mutating func line(_ index: Int, isDebit: Bool, _ posting: BalancesProjection.Posting) {
+        if isDebit { self.balances[index].debitsPosted &+= posting.amount } else { self.balances[index].creditsPosted &+= posting.amount }
+        let debits = self.balances[index].debitsPosted
+        let credits = self.balances[index].creditsPosted
         let partition = index % Self.partitions
         self.refs[partition].append((Int32(truncatingIfNeeded: index), Int32(truncatingIfNeeded: self.lines[partition].count)))
-        StatementChunk.append(
-            StatementLine(
-                position: posting.position, transfer: transfer, isDebit: isDebit, amount: amount, debitsPosted: balance.debitsPosted,
-                creditsPosted: balance.creditsPosted, recordedAt: posting.recordedAtNanoseconds),
-            to: &self.lines[partition])
+        self.batch.withBytes(posting.transfer) { transfer in
+            StatementChunk.append(
+                position: posting.position, isDebit: isDebit, amount: posting.amount, debitsPosted: debits, creditsPosted: credits,
+                recordedAt: posting.recordedAt, transfer: transfer, to: &self.lines[partition])
+        }
     }
 
     /// The index of the batch's account `number` in `balances`.
     mutating func index(number: Int32, _ posting: BalancesProjection.Posting) throws -> Int {
         let slot = Int(number)
         if self.slots[slot] >= 0 { return self.slots[slot] }
-        let index = try self.index(self.numbered[slot], posting)
+        let index = try self.index(self.batch.account(number), posting)
         self.slots[slot] = index
         return index
     }

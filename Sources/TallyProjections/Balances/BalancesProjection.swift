@@ -23,61 +23,17 @@ public struct BalancesProjection: RecordProjection {
 
     public init() {}
 
-    /// A payment event's effect on balances, decoded ahead of its transaction (``prepare(_:)``).
-    public struct Posting: Sendable, Equatable {
-        public let position: UInt64
-        public let recordedAtNanoseconds: UInt64
-        public let effect: PaymentEffect
-        /// For `.held` and `.posted`: the debit and credit accounts' numbers in the batch's
-        /// ``Batch/accounts``, so that `apply` finds them without hashing their ids.
-        let debit: Int32
-        let credit: Int32
-    }
-
-    /// A prepared batch: its postings, and the accounts they move money on, numbered in the
-    /// order of first use (on the thread that prepares, not the views writer).
-    public struct Batch: Sendable {
-        public private(set) var postings: [Posting] = []
-        /// Account ids by number.
-        private(set) var accounts: [String] = []
-        private var numbers: [String: Int32] = [:]
-
-        init(capacity: Int) { self.postings.reserveCapacity(capacity) }
-
-        mutating func append(position: UInt64, recordedAt: UInt64, _ effect: PaymentEffect) {
-            var debit: Int32 = -1
-            var credit: Int32 = -1
-            switch effect {
-            case .held(_, let from, let to, _), .posted(_, let from, let to, _):
-                debit = self.number(from)
-                credit = self.number(to)
-            case .opened, .committed, .released, .none:
-                break
-            }
-            self.postings.append(Posting(position: position, recordedAtNanoseconds: recordedAt, effect: effect, debit: debit, credit: credit))
-        }
-
-        private mutating func number(_ account: String) -> Int32 {
-            if let number = self.numbers[account] { return number }
-            let number = Int32(truncatingIfNeeded: self.accounts.count)
-            self.numbers[account] = number
-            self.accounts.append(account)
-            return number
-        }
-    }
-
     /// Decodes the payment events of a batch (the runtime does it for the next batch while
     /// the current one is applied).
     public func prepare(_ events: [RecordedEvent]) throws -> Batch {
         var batch = Batch(capacity: events.count)
         for event in events where PaymentEvent.isPaymentStream(event.streamID) {
             var type = event.type
-            let effect = try type.withUTF8 { type in
+            try type.withUTF8 { type in
                 try event.payload.withUnsafeBytes { payload in
-                    try Self.effect(type: UnsafeRawBufferPointer(type), payload: payload, position: event.position)
+                    try Self.add(type: UnsafeRawBufferPointer(type), payload: payload, position: event.position, recordedAt: event.recordedAtNanoseconds, to: &batch)
                 }
             }
-            batch.append(position: event.position, recordedAt: event.recordedAtNanoseconds, effect)
         }
         return batch
     }
@@ -87,14 +43,16 @@ public struct BalancesProjection: RecordProjection {
     /// The same as ``prepare(_:)`` for one record, read from its bytes.
     public func prepare(_ record: RecordView, into batch: inout Batch) throws {
         guard Self.isPaymentStream(record.streamIDBytes) else { return }
-        let position = record.position
-        let effect = try Self.effect(type: record.typeBytes, payload: record.payloadBytes, position: position)
-        batch.append(position: position, recordedAt: record.recordedAtNanoseconds, effect)
+        try Self.add(type: record.typeBytes, payload: record.payloadBytes, position: record.position, recordedAt: record.recordedAtNanoseconds, to: &batch)
     }
 
-    private static func effect(type: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, position: UInt64) throws -> PaymentEffect {
+    private static func add(type: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer, position: UInt64, recordedAt: UInt64, to batch: inout Batch) throws {
+        if let fields = PaymentEffect.transferFields(type: type, payload: payload) {
+            batch.append(position: position, recordedAt: recordedAt, fields)
+            return
+        }
         do {
-            return try PaymentEffect.decode(type: type, payload: payload)
+            batch.append(position: position, recordedAt: recordedAt, try PaymentEffect.decode(type: type, payload: payload))
         } catch {
             throw ProjectionError(position: position, message: "\(String(decoding: type, as: UTF8.self)) does not decode: \(error)")
         }
@@ -120,36 +78,37 @@ public struct BalancesProjection: RecordProjection {
         // Accounts touched by the batch are read once and written once, at the end.
         var cache = BalancesCache(store: store, accounts: store.database("balances.accounts"), batch: batch)
         for posting in batch.postings {
-            switch posting.effect {
-            case .opened(let account, let currency):
-                cache.open(account, currency: currency)
-            case .none:
-                break
-            case .held(let transfer, let debit, let credit, let amount):
-                try cache.change(number: posting.debit, posting) { $0.debitsPending &+= amount }
-                try cache.change(number: posting.credit, posting) { $0.creditsPending &+= amount }
-                var value = Array(debit.utf8)
+            switch posting.kind {
+            case .opened:
+                cache.open(batch.account(posting.debit), currency: batch.currencies[Int(posting.credit)])
+            case .held:
+                try cache.change(number: posting.debit, posting) { $0.debitsPending &+= posting.amount }
+                try cache.change(number: posting.credit, posting) { $0.creditsPending &+= posting.amount }
+                var value = Array(batch.account(posting.debit).utf8)
                 value.append(0)
-                value += credit.utf8
+                value += batch.account(posting.credit).utf8
                 value.append(0)
-                withUnsafeBytes(of: amount.littleEndian) { value.append(contentsOf: $0) }
-                try store.put(pending, key: Array(transfer.utf8), value: value)
-            case .posted(let transfer, _, _, let amount):
-                try cache.post(transfer, debit: cache.index(number: posting.debit, posting), credit: cache.index(number: posting.credit, posting), amount: amount, posting)
-            case .committed(let transfer, let amount):
-                let held = try Self.release(transfer, posting, store, &cache, pending)
-                try cache.post(transfer, debit: cache.index(held.debit, posting), credit: cache.index(held.credit, posting), amount: amount, posting)
-            case .released(let transfer):
-                _ = try Self.release(transfer, posting, store, &cache, pending)
+                withUnsafeBytes(of: posting.amount.littleEndian) { value.append(contentsOf: $0) }
+                try batch.withBytes(posting.transfer) { key in
+                    try value.withUnsafeBytes { value in try store.put(pending, key: key, value: value) }
+                }
+            case .posted:
+                try cache.post(debit: cache.index(number: posting.debit, posting), credit: cache.index(number: posting.credit, posting), posting)
+            case .committed:
+                let held = try Self.release(posting, batch, store, &cache, pending)
+                try cache.post(debit: cache.index(held.debit, posting), credit: cache.index(held.credit, posting), posting)
+            case .released:
+                _ = try Self.release(posting, batch, store, &cache, pending)
             }
         }
         try cache.flush(statements: store.database("balances.statements"), chunks: store.database("balances.chunks"))
     }
 
     private static func release(
-        _ id: String, _ posting: Posting, _ store: ProjectionStore, _ cache: inout BalancesCache, _ pending: Database
+        _ posting: Posting, _ batch: Batch, _ store: ProjectionStore, _ cache: inout BalancesCache, _ pending: Database
     ) throws -> (debit: String, credit: String) {
-        let key = Array(id.utf8)
+        let key = batch.withBytes(posting.transfer) { Array($0) }
+        let id = String(decoding: key, as: UTF8.self)
         guard let value = try store.get(pending, key: key), value.count > 10 else {
             throw ProjectionError(position: posting.position, message: "pending transfer \(id) is unknown to the balances projection")
         }
