@@ -10,20 +10,33 @@ public import TallyLog
 /// Databases: `deployments.records` (deployment id → ``DeploymentRecord`` as JSON) and
 /// `deployments.history` (service ‖ 0x00 ‖ environment ‖ 0x00 ‖ started u64 BE → id).
 public struct DeploymentsProjection: Projection {
+    public typealias Prepared = Decoded
     public let name = "deployments"
     public let version: UInt32 = 1
     public let databases = ["deployments.records", "deployments.history"]
 
     public init() {}
 
-    public func apply(_ events: [RecordedEvent], in store: ProjectionStore) throws {
-        let records = store.database("deployments.records")
-        let history = store.database("deployments.history")
+    /// The deployment events of a batch, decoded off the views writer (``Projection/prepare(_:)``).
+    public struct Decoded: Sendable {
+        var events: [(position: UInt64, recordedAt: UInt64, event: OperationsEvent)] = []
+    }
+
+    public func prepare(_ events: [RecordedEvent]) throws -> Decoded {
+        var decoded = Decoded()
         for event in events where event.streamID.hasPrefix("deployment-") {
-            let decoded: OperationsEvent
-            do { decoded = try OperationsEvent(type: event.type, payload: event.payload) } catch {
+            do { decoded.events.append((event.position, event.recordedAtNanoseconds, try OperationsEvent(type: event.type, payload: event.payload))) } catch {
                 throw ProjectionError(position: event.position, message: "\(event.type) does not decode: \(error)")
             }
+        }
+        return decoded
+    }
+
+    public func apply(_ batch: Decoded, in store: ProjectionStore) throws {
+        let records = store.database("deployments.records")
+        let history = store.database("deployments.history")
+        for (position, recordedAt, decoded) in batch.events {
+            let event = (position: position, recordedAtNanoseconds: recordedAt)
             switch decoded {
             case .deploymentStarted(let deployment):
                 let record = DeploymentRecord(
@@ -54,7 +67,10 @@ public struct DeploymentsProjection: Projection {
         }
     }
 
-    private func update(_ id: DomainID, _ event: RecordedEvent, _ store: ProjectionStore, _ records: Database, _ change: (inout DeploymentRecord) -> Void) throws {
+    private func update(
+        _ id: DomainID, _ event: (position: UInt64, recordedAtNanoseconds: UInt64), _ store: ProjectionStore, _ records: Database,
+        _ change: (inout DeploymentRecord) -> Void
+    ) throws {
         let key = Array(id.rawValue.utf8)
         guard let bytes = try store.get(records, key: key), var record = try? JSONDecoder().decode(DeploymentRecord.self, from: Data(bytes)) else {
             throw ProjectionError(position: event.position, message: "deployment \(id) is unknown to the deployments projection")

@@ -11,45 +11,76 @@ public import TallyLog
 /// (component ‖ 0x00 ‖ start u64 BE → end u64 LE (0 while open) ‖ worst status u8). Times are
 /// the events' recorded-at, nanoseconds since 1970.
 public struct HealthProjection: Projection {
+    public typealias Prepared = Checks
     public let name = "health"
     public let version: UInt32 = 1
     public let databases = ["health.components", "health.transitions", "health.incidents"]
 
     public init() {}
 
-    public func apply(_ events: [RecordedEvent], in store: ProjectionStore) throws {
-        let components = store.database("health.components")
-        let transitions = store.database("health.transitions")
-        let incidents = store.database("health.incidents")
+    /// The health checks of a batch, decoded off the views writer (``Projection/prepare(_:)``).
+    public struct Checks: Sendable {
+        var checks: [(position: UInt64, time: UInt64, check: HealthCheck)] = []
+    }
+
+    public func prepare(_ events: [RecordedEvent]) throws -> Checks {
+        var checks = Checks()
         for event in events where event.type == "health.checked" && event.streamID.hasPrefix("health-") {
             guard case .healthChecked(let check) = try? OperationsEvent(type: event.type, payload: event.payload) else {
                 throw ProjectionError(position: event.position, message: "health.checked does not decode")
             }
+            checks.checks.append((event.position, event.recordedAtNanoseconds, check))
+        }
+        return checks
+    }
+
+    /// Applies a batch: each component is read once and written once, and an incident that
+    /// several checks of the batch extend is written once, with its last value.
+    public func apply(_ batch: Checks, in store: ProjectionStore) throws {
+        let components = store.database("health.components")
+        let transitions = store.database("health.transitions")
+        let incidents = store.database("health.incidents")
+        var current: [[UInt8]: ComponentHealth] = [:]
+        var incidentValues: [[UInt8]: [UInt8]] = [:]
+        for (_, time, check) in batch.checks {
             let key = Array(check.component.rawValue.utf8)
-            let time = event.recordedAtNanoseconds
-            var current = try store.get(components, key: key).flatMap(ComponentHealth.init) ?? ComponentHealth(status: check.status, since: time)
-            let isNew = try store.get(components, key: key) == nil
-            if isNew || current.status != check.status {
+            var health: ComponentHealth
+            var isNew = false
+            if let known = current[key] {
+                health = known
+            } else if let stored = try store.get(components, key: key).flatMap(ComponentHealth.init) {
+                health = stored
+            } else {
+                health = ComponentHealth(status: check.status, since: time)
+                isNew = true
+            }
+            if isNew || health.status != check.status {
                 try store.put(transitions, key: Self.timeKey(key, time), value: [ComponentHealth.code(check.status)])
-                if !isNew { current.since = time }
+                if !isNew { health.since = time }
             }
             let healthy = check.status == .healthy
-            if !healthy && current.incidentStart == 0 {
-                current.incidentStart = time
-                current.incidentWorst = check.status
+            if !healthy && health.incidentStart == 0 {
+                health.incidentStart = time
+                health.incidentWorst = check.status
             } else if !healthy, check.status == .unhealthy {
-                current.incidentWorst = .unhealthy
+                health.incidentWorst = .unhealthy
             }
-            if current.incidentStart != 0 {
+            if health.incidentStart != 0 {
                 var value = withUnsafeBytes(of: (healthy ? time : 0).littleEndian) { Array($0) }
-                value.append(ComponentHealth.code(current.incidentWorst))
-                try store.put(incidents, key: Self.timeKey(key, current.incidentStart), value: value)
-                if healthy { current.incidentStart = 0 }
+                value.append(ComponentHealth.code(health.incidentWorst))
+                incidentValues[Self.timeKey(key, health.incidentStart)] = value
+                if healthy { health.incidentStart = 0 }
             }
-            current.status = check.status
-            current.lastCheck = time
-            current.lastLatencyMilliseconds = check.latencyMilliseconds
-            try store.put(components, key: key, value: current.encoded)
+            health.status = check.status
+            health.lastCheck = time
+            health.lastLatencyMilliseconds = check.latencyMilliseconds
+            current[key] = health
+        }
+        for (key, value) in incidentValues.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+            try store.put(incidents, key: key, value: value)
+        }
+        for (key, health) in current.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+            try store.put(components, key: key, value: health.encoded)
         }
     }
 
