@@ -9,26 +9,71 @@ public import TallyLog
 /// Databases: `audit.actor`, `audit.type`, `audit.category` (value ‖ 0x00 ‖ position u64 BE)
 /// and `audit.time` (recorded-at u64 BE ‖ position u64 BE); values are empty.
 public struct AuditProjection: Projection {
+    public typealias Prepared = Keys
     public let name = "audit"
     public let version: UInt32 = 1
     public let databases = ["audit.actor", "audit.type", "audit.category", "audit.time"]
 
     public init() {}
 
-    public func apply(_ events: [RecordedEvent], in store: ProjectionStore) throws {
-        let actor = store.database("audit.actor")
-        let type = store.database("audit.type")
-        let category = store.database("audit.category")
-        let time = store.database("audit.time")
+    /// A batch's index keys, made off the views writer (``Projection/prepare(_:)``): for
+    /// each of the four databases, its keys back to back, in position order.
+    public struct Keys: Sendable {
+        /// `actor`, `type`, `category`, `time`.
+        var bytes: [[UInt8]] = [[], [], [], []]
+        /// Where each key ends in its database's `bytes`.
+        var ends: [[Int]] = [[], [], [], []]
+
+        mutating func add(_ database: Int, _ value: String, _ position: UInt64) {
+            self.bytes[database] += value.utf8
+            self.bytes[database].append(0)
+            withUnsafeBytes(of: position.bigEndian) { self.bytes[database].append(contentsOf: $0) }
+            self.ends[database].append(self.bytes[database].count)
+        }
+
+        mutating func addTime(_ recordedAt: UInt64, _ position: UInt64) {
+            withUnsafeBytes(of: recordedAt.bigEndian) { self.bytes[3].append(contentsOf: $0) }
+            withUnsafeBytes(of: position.bigEndian) { self.bytes[3].append(contentsOf: $0) }
+            self.ends[3].append(self.bytes[3].count)
+        }
+    }
+
+    public func prepare(_ events: [RecordedEvent]) throws -> Keys {
+        var keys = Keys()
+        for index in 0..<4 { keys.ends[index].reserveCapacity(events.count) }
+        keys.bytes[3].reserveCapacity(events.count * 16)
         for event in events {
-            if let name = event.metadata.actor, !name.isEmpty {
-                try store.put(actor, key: AuditQuery.key(name, event.position), value: [])
+            if let name = event.metadata.actor, !name.isEmpty { keys.add(0, name, event.position) }
+            keys.add(1, event.type, event.position)
+            keys.add(2, event.category, event.position)
+            keys.addTime(event.recordedAtNanoseconds, event.position)
+        }
+        return keys
+    }
+
+    /// Puts the keys one database at a time. The time index only grows at its end
+    /// (recorded-at never decreases, positions increase), so its keys are appended
+    /// (`MDB_APPEND`), with an ordinary put for one that does not sort last.
+    public func apply(_ batch: Keys, in store: ProjectionStore) throws {
+        let databases = ["audit.actor", "audit.type", "audit.category", "audit.time"].map { store.database($0) }
+        let empty = UnsafeRawBufferPointer(start: nil, count: 0)
+        for (index, database) in databases.enumerated() {
+            try batch.bytes[index].withUnsafeBytes { bytes in
+                var start = 0
+                for end in batch.ends[index] {
+                    let key = UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+                    if index == 3 {
+                        do {
+                            try store.put(database, key: key, value: empty, appending: true)
+                        } catch let error as LMDBError where error.code == .keyExists {
+                            try store.put(database, key: key, value: empty)
+                        }
+                    } else {
+                        try store.put(database, key: key, value: empty)
+                    }
+                    start = end
+                }
             }
-            try store.put(type, key: AuditQuery.key(event.type, event.position), value: [])
-            try store.put(category, key: AuditQuery.key(event.category, event.position), value: [])
-            var key = withUnsafeBytes(of: event.recordedAtNanoseconds.bigEndian) { Array($0) }
-            withUnsafeBytes(of: event.position.bigEndian) { key.append(contentsOf: $0) }
-            try store.put(time, key: key, value: [])
         }
     }
 }
