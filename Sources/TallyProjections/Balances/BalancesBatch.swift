@@ -164,7 +164,9 @@ extension BalancesProjection {
     public struct Posting: Sendable {
         enum Kind: UInt8, Sendable { case opened, held, posted, committed, released }
         var kind: Kind = .posted
+        /// The event's position in the log.
         public let position: UInt64
+        /// The event's recorded-at, nanoseconds since 1970 (the statement line's time).
         public let recordedAt: UInt64
         var amount: UInt64 = 0
         /// The transfer's id (not for `.opened`).

@@ -38,6 +38,7 @@ public struct BalancesProjection: RecordProjection {
         return batch
     }
 
+    /// An empty batch with room for `capacity` postings.
     public func emptyBatch(capacity: Int) -> Batch { Batch(capacity: capacity) }
 
     /// The same as ``prepare(_:)`` for one record, read from its bytes.
