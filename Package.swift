@@ -113,7 +113,7 @@ let package = Package(
         .testTarget(
             name: "TallyProjectionsTests",
             dependencies: [
-                "TallyProjections", "TallyLog", "Tally", "TallyTesting",
+                "TallyProjections", "TallyLog", "TallyLMDB", "Tally", "TallyTesting",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -249,7 +249,7 @@ public final class ProjectionWorker: Service, Sendable {
     /// A never-built projection starts in generation 0. A changed version starts (or, after
     /// a crash, resumes) a shadow rebuild in the other generation: queries keep reading the
     /// old one until the rebuild has caught up and ``apply(_:)`` swaps them.
-    private func prepare() async throws {
+    func prepare() async throws {
         let meta = try self.views.meta(of: self.projection.name)
         let projection = self.projection
         let views = self.views
@@ -288,38 +288,60 @@ public final class ProjectionWorker: Service, Sendable {
 
     /// Applies the prepared batch of positions `first...last`.
     private func apply(first: UInt64, last: UInt64, staged: Result<StagedBatch, any Error>) async throws {
-        let projection = self.projection
-        let views = self.views
         let head = self.log.headPosition
         do {
             let ready = try staged.get()
-            try await views.write { txn in
-                var meta = try Self.meta(&txn, views: views, name: projection.name)
-                let rebuilding = meta.shadowVersion == projection.version && meta.version != projection.version
-                let generation = rebuilding ? 1 - meta.generation : meta.generation
-                try withUnsafeMutablePointer(to: &txn) { pointer in
-                    try ready.apply(ProjectionStore(transaction: pointer, views: views, generation: generation))
-                }
-                if rebuilding {
-                    meta.shadowPosition = last
-                    if last >= head {
-                        // Caught up: the swap is this one write.
-                        meta = ProjectionMeta(position: last, version: projection.version, generation: generation)
-                    }
-                } else {
-                    meta.position = last
-                    meta.version = projection.version
-                }
-                try Self.putMeta(&txn, views: views, name: projection.name, meta)
-                CrashPoint.midProjectionBatch.hit()
-            }
+            try await self.views.write { txn in try self.write(&txn, last: last, head: head, ready) }
         } catch {
-            let message = "projection \(projection.name) stopped at positions \(first)...\(last): \(error)"
-            self.state.withLockedValue { $0.failure = message }
-            self.logger.error("projection stopped", metadata: ["tally.projection": "\(projection.name)", "tally.error": "\(message)"])
+            self.stop(first: first, last: last, error)
             throw error
         }
+        self.applied(last)
+    }
+
+    /// Writes a prepared batch ending at `last` and its checkpoint into `txn`, in the
+    /// generation being built; a shadow rebuild that reaches `head` becomes the active one
+    /// in the same write.
+    func write(_ txn: inout WriteTransaction, last: UInt64, head: UInt64, _ ready: StagedBatch) throws {
+        let projection = self.projection
+        let views = self.views
+        var meta = try Self.meta(&txn, views: views, name: projection.name)
+        let rebuilding = meta.shadowVersion == projection.version && meta.version != projection.version
+        let generation = rebuilding ? 1 - meta.generation : meta.generation
+        try withUnsafeMutablePointer(to: &txn) { pointer in
+            try ready.apply(ProjectionStore(transaction: pointer, views: views, generation: generation))
+        }
+        if rebuilding {
+            meta.shadowPosition = last
+            if last >= head {
+                // Caught up: the swap is this one write.
+                meta = ProjectionMeta(position: last, version: projection.version, generation: generation)
+            }
+        } else {
+            meta.position = last
+            meta.version = projection.version
+        }
+        try Self.putMeta(&txn, views: views, name: projection.name, meta)
+        CrashPoint.midProjectionBatch.hit()
+    }
+
+    /// Records that the batch `first...last` committed.
+    func applied(_ last: UInt64) {
         self.state.withLockedValue { $0.checkpoint = last }
+    }
+
+    /// The last position applied.
+    var checkpoint: UInt64 { self.state.withLockedValue { $0.checkpoint } }
+
+    /// Whether the projection stopped on a batch that threw.
+    var stopped: Bool { self.state.withLockedValue { $0.failure != nil } }
+
+    /// Stops the projection at the batch `first...last`, which threw `error`: the status
+    /// names the positions and the error, and the log says it once.
+    func stop(first: UInt64, last: UInt64, _ error: any Error) {
+        let message = "projection \(self.projection.name) stopped at positions \(first)...\(last): \(error)"
+        self.state.withLockedValue { $0.failure = message }
+        self.logger.error("projection stopped", metadata: ["tally.projection": "\(self.projection.name)", "tally.error": "\(message)"])
     }
 
     private static func meta(_ txn: inout WriteTransaction, views: ViewStore, name: String) throws -> ProjectionMeta {

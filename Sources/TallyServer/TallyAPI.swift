@@ -109,9 +109,9 @@ public final class TallyAPI: Sendable {
     ///   the system chose when the configuration says 0).
     public func run(onListening: @escaping @Sendable (_ host: String, _ port: Int) -> Void = { _, _ in }) async throws {
         let app = try self.makeApplication(onListening: onListening)
-        // ServiceGroup shuts services down last to first: streams, HTTP, workers, ledger.
-        var services: [any Service] = [LedgerCloser(api: self)]
-        services.append(contentsOf: self.workers as [any Service])
+        // ServiceGroup shuts services down last to first: streams, HTTP, projections, ledger.
+        // The projections follow the log together: one subscription, one views commit a batch.
+        var services: [any Service] = [LedgerCloser(api: self), ProjectionGroup(self.workers)]
         if self.configuration.snapshotEveryEvents > 0 { services.append(SnapshotScheduler(api: self)) }
         services.append(app)
         services.append(SubscriberCloser(registry: self.subscribers))

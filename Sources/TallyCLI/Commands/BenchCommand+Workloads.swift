@@ -40,7 +40,8 @@ extension BenchCommand {
         // The projections run live while the fleet appends; a sampler records their lag.
         let liveViews = try ViewStore.open(dataDirectory: root, projections: Ledger.builtInProjections)
         let live = try Ledger.builtInProjections.map { try ProjectionWorker(projection: $0, log: ledger.log, views: liveViews) }
-        let running = live.map { worker in Task { try await worker.run() } }
+        // As `tally serve` runs them: one subscription, one views commit a batch for all.
+        let running = [Task { try await ProjectionGroup(live).run() }]
         let before = ledger.log.headPosition
         while live.contains(where: { $0.status.checkpoint < before }) { try await Task.sleep(for: .milliseconds(5)) }
         // Every 10 ms: how many events the slowest projection is behind, and for how long:

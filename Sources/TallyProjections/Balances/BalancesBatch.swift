@@ -1,4 +1,4 @@
-public import TallyDomain
+import TallyDomain
 
 extension BalancesProjection {
     /// A batch prepared for ``BalancesProjection/apply(_:in:)``: its postings, and the bytes
