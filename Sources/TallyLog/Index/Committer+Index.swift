@@ -15,38 +15,49 @@ extension Committer {
         self.writer.preconditionCurrent()
         let chunk = self.tail.withLockedValue { Array($0.oldest(limit)) }
         guard let last = chunk.last else { return }
-        // Stream keys in key order: group the chunk's runs by stream (versions ascend within
-        // a stream), then order the streams by their bytes.
-        var runs: [String: [(version: UInt64, position: UInt64)]] = [:]
-        runs.reserveCapacity(chunk.count)
-        var runStart = chunk.startIndex
-        for index in chunk.indices.dropFirst() + [chunk.endIndex]
-        where index == chunk.endIndex || chunk[index].streamID != chunk[index - 1].streamID {
-            runs[chunk[runStart].streamID, default: []].append(
-                contentsOf: chunk[runStart..<index].lazy.map { ($0.version, $0.position) })
-            runStart = index
+        // Stream keys in key order: the chunk's entries sorted by stream id bytes, then
+        // position (versions ascend with positions within a stream). The sort compares the
+        // ids' first 16 bytes as two integers and looks at the strings only on a tie.
+        var order: [(high: UInt64, low: UInt64, index: Int)] = []
+        order.reserveCapacity(chunk.count)
+        for index in chunk.indices {
+            let prefix = Self.sortPrefix(chunk[index].streamID)
+            order.append((prefix.high, prefix.low, index))
         }
-        let streamOrder = runs.keys.map { (id: $0, bytes: Array($0.utf8)) }.sorted {
-            $0.bytes.lexicographicallyPrecedes($1.bytes)
+        order.sort { a, b in
+            if a.high != b.high { return a.high < b.high }
+            if a.low != b.low { return a.low < b.low }
+            let streamA = chunk[a.index].streamID
+            let streamB = chunk[b.index].streamID
+            if streamA != streamB { return streamA.utf8.lexicographicallyPrecedes(streamB.utf8) }
+            return a.index < b.index
         }
         var idKeys = chunk.map { (key: $0.key, position: $0.position) }
         idKeys.sort { $0.key < $1.key }
         let run = (self.state.idRuns.last?.id ?? 0) + 1
+        // Streams the chunk creates (their version 0 is in it), for the persisted-streams filter.
+        var created: [UInt64] = []
         do {
             try self.environment.write { txn in
                 var key: [UInt8] = []
-                for stream in streamOrder {
-                    key.removeAll(keepingCapacity: true)
-                    key.append(contentsOf: Keys.stream(stream.bytes, version: 0))
+                var keyStream: String?
+                for (_, _, index) in order {
+                    let entry = chunk[index]
+                    if entry.streamID != keyStream {
+                        key.removeAll(keepingCapacity: true)
+                        key.append(contentsOf: entry.streamID.utf8)
+                        key.append(0)
+                        key.append(contentsOf: repeatElement(0, count: 8))
+                        keyStream = entry.streamID
+                    }
                     let versionOffset = key.count - 8
-                    for entry in runs[stream.id] ?? [] {
-                        withUnsafeBytes(of: entry.version.bigEndian) { version in
-                            key.withUnsafeMutableBytes { UnsafeMutableRawBufferPointer(rebasing: $0[versionOffset...]).copyMemory(from: version) }
-                        }
-                        try key.withUnsafeBytes { key in
-                            try withUnsafeBytes(of: entry.position.littleEndian) { value in
-                                try txn.put(self.databases.streams, key: key, value: value, flags: [])
-                            }
+                    withUnsafeBytes(of: entry.version.bigEndian) { version in
+                        key.withUnsafeMutableBytes { UnsafeMutableRawBufferPointer(rebasing: $0[versionOffset...]).copyMemory(from: version) }
+                    }
+                    try key.withUnsafeBytes { key in
+                        if entry.version == 0 { created.append(XXH3.hash(UnsafeRawBufferPointer(rebasing: key[..<(key.count - 9)]))) }
+                        try withUnsafeBytes(of: entry.position.littleEndian) { value in
+                            try txn.put(self.databases.streams, key: key, value: value, flags: [])
                         }
                     }
                 }
@@ -58,7 +69,7 @@ extension Committer {
                     }
                 }
                 CrashPoint.midIndexCheckpoint.hit()
-                let newStreams = UInt64(chunk.lazy.filter { $0.version == 0 }.count)
+                let newStreams = UInt64(created.count)
                 let streams = try MetaKey.indexStreams.withUnsafeBytes { key in
                     try txn.get(self.databases.meta, key: key).flatMap(Keys.loadLE64)
                 } ?? 0
@@ -89,12 +100,29 @@ extension Committer {
         for entry in chunk {
             self.state.persistedIDs.insert(entry.key.bloomHash)
         }
-        for stream in streamOrder where runs[stream.id]?.first?.version == 0 {
-            self.state.persistedStreams.insert(XXH3.hash(stream.bytes))
+        for hash in created {
+            self.state.persistedStreams.insert(hash)
         }
         self.tail.withLockedValue { $0.dropOldest(chunk.count, newCheckpoint: last.position) }
         self.mergeIDRuns()
         self.writeStateCheckpoint()
+    }
+
+    /// The first 16 bytes of a stream id as two big-endian integers (zeros past its end):
+    /// comparing them orders ids as their bytes do, as far as those 16 bytes go.
+    static func sortPrefix(_ streamID: String) -> (high: UInt64, low: UInt64) {
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+        var shift = 0
+        for byte in streamID.utf8.prefix(16) {
+            if shift < 64 {
+                high |= UInt64(byte) << (56 - shift)
+            } else {
+                low |= UInt64(byte) << (120 - shift)
+            }
+            shift += 8
+        }
+        return (high, low)
     }
 
     /// Merges the newest ``Limits/idRunMergeFanIn`` runs when they are of similar size (each

@@ -17,6 +17,8 @@ struct TailIndex: Sendable {
     struct Stream: Sendable {
         var firstVersion: UInt64
         var positions: [UInt64]
+        /// Positions ``TailIndex/dropOldest(_:newCheckpoint:)`` is about to drop (0 otherwise).
+        var dropping = 0
         var lastVersion: UInt64 { self.firstVersion + UInt64(self.positions.count) - 1 }
     }
 
@@ -66,33 +68,36 @@ struct TailIndex: Sendable {
     /// Drops the oldest `count` entries after the indexer persisted them.
     mutating func dropOldest(_ count: Int, newCheckpoint: UInt64) {
         precondition(count <= self.count, "dropping more entries than the tail holds")
-        var droppedPerStream: [String: Int] = [:]
-        droppedPerStream.reserveCapacity(min(count, self.streams.count))
-        var runStream: String?
-        var runLength = 0
-        for entry in self.entries[self.start..<(self.start + count)] {
-            self.ids.remove(entry.key)
-            if entry.streamID == runStream {
-                runLength += 1
-            } else {
-                if let runStream { droppedPerStream[runStream, default: 0] += runLength }
-                runStream = entry.streamID
-                runLength = 1
-            }
-        }
-        if let runStream { droppedPerStream[runStream, default: 0] += runLength }
-        for (streamID, dropped) in droppedPerStream {
-            guard let index = self.streams.index(forKey: streamID) else {
-                preconditionFailure("tail stream \(streamID) missing")
-            }
-            let held = self.streams.values[index].positions.count
-            precondition(dropped <= held, "tail stream order broken")
-            if dropped < held {
-                self.streams.values[index].positions.removeFirst(dropped)
-                self.streams.values[index].firstVersion += UInt64(dropped)
-            } else {
+        // One lookup a run (consecutive entries of one stream). A run that takes all a
+        // stream still holds (a new stream's only event, often) removes it there; otherwise
+        // the count waits in `dropping` and the stream is trimmed once, after the loop.
+        let dropped = self.entries[self.start..<(self.start + count)]
+        var partial: [String] = []
+        var runStart = dropped.startIndex
+        while runStart < dropped.endIndex {
+            let streamID = dropped[runStart].streamID
+            var runEnd = runStart + 1
+            while runEnd < dropped.endIndex && dropped[runEnd].streamID == streamID { runEnd += 1 }
+            for entry in dropped[runStart..<runEnd] { self.ids.remove(entry.key) }
+            guard let index = self.streams.index(forKey: streamID) else { preconditionFailure("tail stream \(streamID) missing") }
+            let stream = self.streams.values[index]
+            let dropping = stream.dropping + runEnd - runStart
+            precondition(dropping <= stream.positions.count, "tail stream order broken")
+            if dropping == stream.positions.count {
                 self.streams.remove(at: index)
+            } else {
+                if stream.dropping == 0 { partial.append(streamID) }
+                self.streams.values[index].dropping = dropping
             }
+            runStart = runEnd
+        }
+        for streamID in partial {
+            // Gone already when a later run of it took the rest.
+            guard let index = self.streams.index(forKey: streamID) else { continue }
+            let dropping = self.streams.values[index].dropping
+            self.streams.values[index].positions.removeFirst(dropping)
+            self.streams.values[index].firstVersion += UInt64(dropping)
+            self.streams.values[index].dropping = 0
         }
         self.start += count
         if self.start > 4_096 && self.start * 2 > self.entries.count {
