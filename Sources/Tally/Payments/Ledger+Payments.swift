@@ -14,8 +14,10 @@ extension Ledger {
     {
         guard !commands.isEmpty else { return [] }
         let payments = self.payments
+        // Posted transfers' events are made here, off the log's writer thread.
+        let speculations = linked ? nil : await PaymentsModel.speculate(commands, metadata: metadata)
         return try await self.log.withinCommit { append in
-            payments.execute(commands, linked: linked, now: wallClockNow(), metadata: metadata, append: append)
+            payments.execute(commands, linked: linked, now: wallClockNow(), metadata: metadata, speculations: speculations, append: append)
         }
     }
 

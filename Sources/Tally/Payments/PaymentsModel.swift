@@ -45,9 +45,8 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
         self.eventsSinceCheckpoint += self.batchEvents
         self.batchEvents = 0
         guard !self.batch.isEmpty else { return }
-        let changes = self.batch
-        self.batch = PaymentChanges()
-        self.committed.withLock { $0.apply(changes) }
+        self.committed.withLock { $0.apply(self.batch) }
+        self.batch.removeAll()
     }
 
     func batchFailed() {
@@ -73,8 +72,12 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
 
     /// Decides `commands` against the committed state plus the batch, appends the events of
     /// each accepted one (all of them at once if `linked`), and folds them into the batch.
+    ///
+    /// `speculations` (one per command, from ``speculate(_:metadata:)``) are events made ahead
+    /// of the commit; one is appended as made when deciding its command yields it.
     func execute(
-        _ commands: [PaymentCommand], linked: Bool, now: UInt64, metadata: EventMetadata = .empty, append: CommitAppend
+        _ commands: [PaymentCommand], linked: Bool, now: UInt64, metadata: EventMetadata = .empty,
+        speculations: [Speculation?]? = nil, append: CommitAppend
     ) -> [PaymentOutcome] {
         if linked {
             let decided = self.committed.withLock { state in
@@ -95,12 +98,20 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
                 return commands.map { _ in .rejected(Self.rejection(error)) }
             }
         }
-        return commands.map { command in
+        self.batch.reserve(commands: commands.count)
+        return commands.indices.map { index in
+            let command = commands[index]
             let outcome = self.committed.withLock { state in
                 Payments.decide(command, state: state, changes: self.batch, now: now)
             }
             guard case .applied(let events) = outcome, !events.isEmpty else { return outcome }
-            switch append(Self.streams(for: events, metadata: metadata)) {
+            let appended: Result<AppendResult, LogError>
+            if events.count == 1, let speculation = speculations?[index], speculation.event == events[0] {
+                appended = append(speculation.streams)
+            } else {
+                appended = append(Self.streams(for: events, metadata: metadata))
+            }
+            switch appended {
             case .success:
                 self.batchEvents += events.count
                 self.committed.withLock { state in
@@ -114,6 +125,32 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
             case .failure(let error):
                 return .rejected(Self.rejection(error))
             }
+        }
+    }
+
+    /// The event a command yields if it is accepted, made and checked ahead of the commit
+    /// (in the caller's task), so that the writer thread only compares it.
+    struct Speculation: Sendable {
+        let event: PaymentEvent
+        let streams: PreparedStreams
+    }
+
+    /// What each of `commands` would append if accepted, where that does not depend on the
+    /// state: a posted transfer's `transfer.created`. Large batches are made on two tasks.
+    static func speculate(_ commands: [PaymentCommand], metadata: EventMetadata) async -> [Speculation?] {
+        guard commands.count >= 2_048 else { return Self.speculate(commands[...], metadata: metadata) }
+        let middle = commands.count / 2
+        async let first = Self.speculate(commands[..<middle], metadata: metadata)
+        let second = Self.speculate(commands[middle...], metadata: metadata)
+        return await first + second
+    }
+
+    private static func speculate(_ commands: ArraySlice<PaymentCommand>, metadata: EventMetadata) -> [Speculation?] {
+        commands.map { command in
+            guard case .transfer(let request) = command, request.timeoutNanoseconds == nil else { return nil }
+            let event = PaymentEvent.transferCreated(Payments.newTransfer(request))
+            guard let streams = try? PreparedStreams(Self.streams(for: [event], metadata: metadata)) else { return nil }
+            return Speculation(event: event, streams: streams)
         }
     }
 

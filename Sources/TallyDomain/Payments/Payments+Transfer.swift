@@ -1,4 +1,14 @@
 extension Payments {
+    /// The transfer `request` creates if it is accepted; a pending one's expiry is set when
+    /// it is decided (from the time then).
+    public static func newTransfer(_ request: TransferRequest) -> Transfer {
+        Transfer(
+            id: request.id, kind: request.timeoutNanoseconds == nil ? .posted : .pending, debitAccount: request.debitAccount,
+            creditAccount: request.creditAccount, amount: request.amount, currency: request.currency, memo: request.memo,
+            externalReference: request.externalReference, expiresAt: nil, timeoutNanoseconds: request.timeoutNanoseconds,
+            reversalOf: nil, state: request.timeoutNanoseconds == nil ? .posted : .pending)
+    }
+
     static func transfer(
         _ request: TransferRequest, state: borrowing PaymentsState, changes: borrowing PaymentChanges, now: UInt64
     ) throws(Rejection) -> PaymentOutcome {
@@ -21,11 +31,7 @@ extension Payments {
         if let timeout = request.timeoutNanoseconds, timeout == 0 || timeout > Self.timeoutNanosecondsMax {
             throw Rejection(.invalidTimeout, "a pending transfer's timeout must be between 1 ns and 30 days; got \(timeout) ns")
         }
-        var transfer = Transfer(
-            id: request.id, kind: request.timeoutNanoseconds == nil ? .posted : .pending, debitAccount: request.debitAccount,
-            creditAccount: request.creditAccount, amount: request.amount, currency: request.currency, memo: request.memo,
-            externalReference: request.externalReference, expiresAt: nil, timeoutNanoseconds: request.timeoutNanoseconds,
-            reversalOf: nil, state: request.timeoutNanoseconds == nil ? .posted : .pending)
+        var transfer = Self.newTransfer(request)
         if let timeout = request.timeoutNanoseconds {
             let (expiry, overflow) = now.addingReportingOverflow(timeout)
             transfer.expiresAt = overflow ? .max : expiry

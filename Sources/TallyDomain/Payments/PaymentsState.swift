@@ -37,6 +37,20 @@ public struct PaymentChanges: Sendable {
 
     public var isEmpty: Bool { self.accounts.isEmpty && self.transfers.isEmpty && self.openPending.isEmpty }
 
+    /// Makes room for what about `commands` more commands change, so a large batch does not
+    /// grow its tables step by step.
+    public mutating func reserve(commands: Int) {
+        self.transfers.reserveCapacity(self.transfers.count + commands)
+        self.accounts.reserveCapacity(self.accounts.count + 2 * commands)
+    }
+
+    /// Forgets every change and keeps the tables' room for the next batch.
+    public mutating func removeAll() {
+        self.accounts.removeAll(keepingCapacity: true)
+        self.transfers.removeAll(keepingCapacity: true)
+        self.openPending.removeAll(keepingCapacity: true)
+    }
+
     func account(_ id: DomainID, _ state: borrowing PaymentsState) -> Account? {
         self.accounts[id] ?? state.accounts[id]
     }

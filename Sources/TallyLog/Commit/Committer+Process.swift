@@ -87,15 +87,7 @@ extension Committer {
                 case .append(let pending):
                     outcomes[index] = decideAndWrite(pending.prepared)
                 case .command(let command):
-                    finishers[index] = command.run { streams in
-                        do throws(LogError) {
-                            let prepared = try PendingAppend.prepare(streams)
-                            return decideAndWrite(
-                                PreparedAppend(streams: prepared.streams, eventCount: prepared.events, recordBytes: prepared.bytes))
-                        } catch {
-                            return .failure(error)
-                        }
-                    }
+                    finishers[index] = command.run(CommitAppend(prepared: decideAndWrite))
                 }
                 if let storageError { throw storageError }
             }

@@ -1,6 +1,45 @@
-/// Appends from inside a group commit: decides and writes `streams` like ``EventLog/append(_:)``
+/// Appends from inside a group commit: decides and writes streams like ``EventLog/append(_:)``
 /// (all or none, expected versions, idempotent ids), against the batch so far.
-public typealias CommitAppend = ([StreamAppend]) -> Result<AppendResult, LogError>
+///
+/// Call it with the streams, or with ``PreparedStreams`` checked and encoded earlier in the
+/// caller's task (then the writer thread only decides and writes them).
+public struct CommitAppend {
+    let body: (PreparedAppend) -> Result<AppendResult, LogError>
+
+    init(prepared body: @escaping (PreparedAppend) -> Result<AppendResult, LogError>) {
+        self.body = body
+    }
+
+    /// Checks `streams` (as ``EventLog/append(_:)`` does), then decides and writes them.
+    public func callAsFunction(_ streams: [StreamAppend]) -> Result<AppendResult, LogError> {
+        do throws(LogError) {
+            return self.body(try PreparedStreams(streams).append)
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Decides and writes streams checked and encoded beforehand.
+    public func callAsFunction(_ prepared: PreparedStreams) -> Result<AppendResult, LogError> {
+        self.body(prepared.append)
+    }
+}
+
+/// Streams checked and encoded for an append (ids, sizes, limits, the payload's JSON flag)
+/// ahead of the commit, in the task that makes them, so that ``CommitAppend`` leaves the
+/// writer thread only the deciding and the writing.
+public struct PreparedStreams: Sendable {
+    let append: PreparedAppend
+
+    /// Checks `streams` as ``EventLog/append(_:)`` does.
+    ///
+    /// - Throws: ``LogError`` `invalid_batch`, `invalid_stream_id`, `invalid_event` and the
+    ///   other append checks, with the same messages.
+    public init(_ streams: [StreamAppend]) throws(LogError) {
+        let prepared = try PendingAppend.prepare(streams)
+        self.append = PreparedAppend(streams: prepared.streams, eventCount: prepared.events, recordBytes: prepared.bytes)
+    }
+}
 
 /// A command decided on the writer thread inside the next group commit.
 struct PendingCommand: Sendable {
