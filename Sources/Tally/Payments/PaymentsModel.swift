@@ -101,8 +101,8 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
         self.batch.reserve(commands: commands.count)
         return commands.indices.map { index in
             let command = commands[index]
-            let outcome = self.committed.withLock { state in
-                Payments.decide(command, state: state, changes: self.batch, now: now)
+            let (outcome, fold) = self.committed.withLock { state in
+                Payments.decideForFold(command, state: state, changes: self.batch, now: now)
             }
             guard case .applied(let events) = outcome, !events.isEmpty else { return outcome }
             let appended: Result<AppendResult, LogError>
@@ -114,6 +114,10 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
             switch appended {
             case .success:
                 self.batchEvents += events.count
+                if let fold {
+                    Payments.fold(fold, into: &self.batch)
+                    return outcome
+                }
                 self.committed.withLock { state in
                     for event in events {
                         do { try Payments.evolve(event, state: state, changes: &self.batch) } catch {

@@ -12,6 +12,14 @@ extension Payments {
     static func transfer(
         _ request: TransferRequest, state: borrowing PaymentsState, changes: borrowing PaymentChanges, now: UInt64
     ) throws(Rejection) -> PaymentOutcome {
+        try self.transferDecision(request, state: state, changes: changes, now: now).outcome
+    }
+
+    /// Decides a transfer request; for an accepted posted transfer also what folding it
+    /// takes (the two accounts were looked up to decide it).
+    static func transferDecision(
+        _ request: TransferRequest, state: borrowing PaymentsState, changes: borrowing PaymentChanges, now: UInt64
+    ) throws(Rejection) -> (outcome: PaymentOutcome, fold: PreparedFold?) {
         try FreeText.validate(request.memo, field: "memo", max: FreeText.memoBytesMax)
         try FreeText.validate(request.externalReference, field: "external_ref", max: FreeText.referenceBytesMax)
         if let existing = changes.transfer(request.id, state) {
@@ -26,7 +34,7 @@ extension Payments {
                     .transferExistsWithDifferentFields,
                     "transfer \(request.id) exists with other fields; a retry must resend the same fields, a new transfer needs a new id")
             }
-            return .exists(.transferExists)
+            return (.exists(.transferExists), nil)
         }
         if let timeout = request.timeoutNanoseconds, timeout == 0 || timeout > Self.timeoutNanosecondsMax {
             throw Rejection(.invalidTimeout, "a pending transfer's timeout must be between 1 ns and 30 days; got \(timeout) ns")
@@ -36,14 +44,19 @@ extension Payments {
             let (expiry, overflow) = now.addingReportingOverflow(timeout)
             transfer.expiresAt = overflow ? .max : expiry
         }
-        try self.checkMovable(transfer, state: state, changes: changes)
-        return .applied([.transferCreated(transfer)])
+        var (debit, credit) = try self.checkMovable(transfer, state: state, changes: changes)
+        guard transfer.kind == .posted else { return (.applied([.transferCreated(transfer)]), nil) }
+        // checkMovable refused an amount that overflows either balance.
+        debit.debitsPosted += transfer.amount
+        credit.creditsPosted += transfer.amount
+        return (.applied([.transferCreated(transfer)]), PreparedFold(transfer: transfer, debit: debit, credit: credit))
     }
 
     /// The checks every new transfer (posted, pending or reversal) passes, in TigerBeetle's order.
+    @discardableResult
     private static func checkMovable(
         _ transfer: Transfer, state: borrowing PaymentsState, changes: borrowing PaymentChanges
-    ) throws(Rejection) {
+    ) throws(Rejection) -> (debit: Account, credit: Account) {
         guard transfer.debitAccount != transfer.creditAccount else {
             throw Rejection(.accountsMustBeDifferent, "transfer \(transfer.id) debits and credits the same account \(transfer.debitAccount)")
         }
@@ -87,6 +100,7 @@ extension Payments {
                         + "\(credits - UInt128(credit.debitsPosted))")
             }
         }
+        return (debit, credit)
     }
 
     static func closePending(

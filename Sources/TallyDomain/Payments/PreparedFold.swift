@@ -1,0 +1,33 @@
+/// What folding an accepted posted transfer into a batch takes, found while deciding it:
+/// the transfer and its two accounts with the amount already added. Folding it is three
+/// writes, where ``Payments/evolve(_:state:changes:)`` would look the accounts up again.
+public struct PreparedFold: Sendable {
+    let transfer: Transfer
+    let debit: Account
+    let credit: Account
+}
+
+extension Payments {
+    /// Decides `command` as ``decide(_:state:changes:now:)`` does and, for an accepted posted
+    /// transfer, returns its ``PreparedFold`` too (`nil` otherwise: fold the events with
+    /// ``evolve(_:state:changes:)``).
+    public static func decideForFold(
+        _ command: PaymentCommand, state: borrowing PaymentsState, changes: borrowing PaymentChanges, now: UInt64
+    ) -> (outcome: PaymentOutcome, fold: PreparedFold?) {
+        guard case .transfer(let request) = command else { return (self.decide(command, state: state, changes: changes, now: now), nil) }
+        do throws(Rejection) {
+            return try self.transferDecision(request, state: state, changes: changes, now: now)
+        } catch {
+            return (.rejected(error), nil)
+        }
+    }
+
+    /// Folds a decided posted transfer into `changes`: what ``evolve(_:state:changes:)`` does
+    /// with its `transfer.created` event, with the accounts as they were when it was decided
+    /// (the batch has not changed since: fold it right after its events are appended).
+    public static func fold(_ prepared: PreparedFold, into changes: inout PaymentChanges) {
+        changes.accounts[prepared.debit.id] = prepared.debit
+        changes.accounts[prepared.credit.id] = prepared.credit
+        changes.transfers[prepared.transfer.id] = prepared.transfer
+    }
+}
