@@ -15,10 +15,15 @@ import TallyLog
 public final class ProjectionGroup: Service, Sendable {
     /// The workers, in the order they apply within a transaction.
     public let workers: [ProjectionWorker]
+    /// A worker more events than this behind the head when the group starts (a projection
+    /// rebuilt after a version change) catches up and follows on its own, so the others keep
+    /// following the head meanwhile.
+    public let aloneBehindEvents: UInt64
 
     /// Groups `workers`, which must follow the same log into the same views.
-    public init(_ workers: [ProjectionWorker]) {
+    public init(_ workers: [ProjectionWorker], aloneBehindEvents: UInt64 = 100_000) {
         self.workers = workers
+        self.aloneBehindEvents = aloneBehindEvents
     }
 
     /// Follows the log until a graceful shutdown (ServiceLifecycle), cancellation or the log
@@ -28,7 +33,7 @@ public final class ProjectionGroup: Service, Sendable {
     public func run() async throws {
         do {
             try await cancelWhenGracefulShutdown {
-                try await self.follow()
+                try await self.followAll()
                 try await gracefulShutdown()
             }
         } catch is CancellationError {
@@ -36,13 +41,33 @@ public final class ProjectionGroup: Service, Sendable {
         }
     }
 
-    private func follow() async throws {
-        guard let log = self.workers.first?.log, let views = self.workers.first?.views else { return }
+    /// The workers near the head follow together; each far behind catches up (reading the
+    /// log in large batches) and follows alone. A worker that stops is in its status.
+    private func followAll() async throws {
+        guard let log = self.workers.first?.log else { return }
         for worker in self.workers { try await worker.prepare() }
-        let lowest = self.workers.map(\.checkpoint).min() ?? 0
+        let head = log.headPosition
+        let alone = self.workers.filter { head - min(head, $0.checkpoint) > self.aloneBehindEvents }
+        let together = self.workers.filter { worker in !alone.contains { $0 === worker } }
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            for worker in alone {
+                tasks.addTask {
+                    // Its failure is in its status, as for a worker of the group.
+                    try? await worker.catchUp()
+                    if !worker.stopped { try? await worker.follow() }
+                }
+            }
+            tasks.addTask { try await self.follow(together) }
+            try await tasks.waitForAll()
+        }
+    }
+
+    private func follow(_ workers: [ProjectionWorker]) async throws {
+        guard let log = workers.first?.log, let views = workers.first?.views else { return }
+        let lowest = workers.map(\.checkpoint).min() ?? 0
         var iterator = log.subscribe(fromPosition: lowest + 1).makeAsyncIterator()
         while !Task.isCancelled {
-            let running = self.workers.filter { !$0.stopped }
+            let running = workers.filter { !$0.stopped }
             if running.isEmpty { return }
             guard let batch = try await iterator.nextBatch(max: ProjectionWorker.batchEventsMax) else { return }
             try await Self.apply(batch, to: running, views: views, head: log.headPosition)

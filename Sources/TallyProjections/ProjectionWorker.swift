@@ -99,7 +99,8 @@ public final class ProjectionWorker: Service, Sendable {
         }
     }
 
-    private func follow() async throws {
+    /// Follows the log from the checkpoint on, a batch a transaction.
+    func follow() async throws {
         try await self.prepare()
         var checkpoint = self.state.withLockedValue { $0.checkpoint }
         var iterator = self.log.subscribe(fromPosition: checkpoint + 1).makeAsyncIterator()

@@ -131,4 +131,34 @@ import Testing
             await ledger.close()
         }
     }
+
+    /// A worker far behind when the group starts (as after a version change) catches up and
+    /// follows on its own; the one at the head follows with the group. Both end with every
+    /// position applied once, across appends made while they run.
+    @Test func aWorkerFarBehindCatchesUpAloneAndBothApplyEveryEventOnce() async throws {
+        try await withTemporaryDirectory { dir in
+            let ledger = try await Ledger.open(at: dir.path, configuration: LogConfiguration(createIfMissing: true), expiryInterval: nil)
+            let current = Counting(name: "current")
+            let rebuilt = Counting(name: "rebuilt")
+            let views = try ViewStore.open(dataDirectory: dir.path, projections: [current, rebuilt])
+            for index in 0..<300 {
+                _ = try await ledger.log.append(to: "misc-\(index % 5)", events: [ProposedEvent(type: "fine.event", payload: Array("{}".utf8))])
+            }
+            try await ProjectionWorker(projection: current, log: ledger.log, views: views).catchUp()
+            let workers = try [current, rebuilt].map { try ProjectionWorker(projection: $0, log: ledger.log, views: views) }
+            let running = Task { try await ProjectionGroup(workers, aloneBehindEvents: 100).run() }
+            for index in 0..<200 {
+                _ = try await ledger.log.append(to: "misc-\(index % 5)", events: [ProposedEvent(type: "fine.event", payload: Array("{}".utf8))])
+            }
+            let head = ledger.log.headPosition
+            for worker in workers { #expect(await worker.wait(until: head, timeout: .seconds(20))) }
+            running.cancel()
+            try await running.value
+            let everyPositionOnce = Dictionary(uniqueKeysWithValues: (1...head).map { ($0, UInt8(1)) })
+            #expect(try current.counts(in: views) == everyPositionOnce)
+            #expect(try rebuilt.counts(in: views) == everyPositionOnce)
+            views.close()
+            await ledger.close()
+        }
+    }
 }
