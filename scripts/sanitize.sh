@@ -10,7 +10,8 @@
 #   TALLY_SANITIZER_DEBUG_INFO=1 scripts/sanitize.sh thread    with file:line in reports
 #
 # The storage-core tests are TallyLMDBTests, TallyLogTests and TallyChecksumTests: the
-# wrapper, the group commit from many tasks, the indexer, recovery and verify. The address
+# wrapper, the group commit from many tasks, the indexer, recovery and verify; with them
+# ProjectionGroupTests (live projections following together, each on its own task). The address
 # build also records coverage for libFuzzer and links its driver, so scripts/fuzz.sh
 # fuzzes with the same binaries. Any report fails the run.
 set -euo pipefail
@@ -20,7 +21,7 @@ case "$sanitizer" in
     address | thread) shift ;;
     *) echo "usage: scripts/sanitize.sh address|thread [--all | --build-only | swift test arguments]" >&2; exit 2 ;;
 esac
-arguments=(--filter 'TallyLMDBTests|TallyLogTests|TallyChecksumTests')
+arguments=(--filter 'TallyLMDBTests|TallyLogTests|TallyChecksumTests|ProjectionGroupTests')
 build_only=0
 case "${1:-}" in
     --all) arguments=(); shift ;;
