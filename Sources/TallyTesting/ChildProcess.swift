@@ -32,8 +32,28 @@ public struct ProcessOutput: Sendable {
 }
 
 /// Runs `executable` with `arguments` to completion and captures its output.
+///
+/// The waiting happens on a thread of its own (``blocking(_:)``), not on one of the few
+/// threads the tests running in parallel share.
 public func runProcess(
     _ executable: String, _ arguments: [String], input: String? = nil, currentDirectory: String? = nil
+) async throws -> ProcessOutput {
+    try await blocking { try runProcessWaiting(executable, arguments, input: input, currentDirectory: currentDirectory) }
+}
+
+/// Runs blocking work (waiting for a child process, reading a pipe to its end, sleeping
+/// between signals) on a thread of its own and returns its result, so that it does not hold
+/// one of the cooperative threads Swift's concurrency shares among the tests running in
+/// parallel (there are as many as cores: two blocked ones stall every other test).
+public func blocking<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let thread = Thread { continuation.resume(with: Result { try body() }) }
+        thread.start()
+    }
+}
+
+private func runProcessWaiting(
+    _ executable: String, _ arguments: [String], input: String?, currentDirectory: String?
 ) throws -> ProcessOutput {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)

@@ -15,7 +15,7 @@ public struct ProcessPeak: Sendable {
 /// straight from the test runner (`posix_spawn` shares the parent's memory until `exec`)
 /// inherits the runner's own peak into `ru_maxrss` (`exec_mmap` keeps the old high-water
 /// mark), so it would report the whole test process. Python's peak (~10 MB) is the floor.
-public func runProcessMeasuringPeakMemory(_ executable: String, _ arguments: [String]) throws -> ProcessPeak {
+public func runProcessMeasuringPeakMemory(_ executable: String, _ arguments: [String]) async throws -> ProcessPeak {
     let script = """
         os, sys = __import__("os"), __import__("sys")  # (no `import` line: the dependency-rule test reads those)
         pid = os.fork()
@@ -30,7 +30,7 @@ public func runProcessMeasuringPeakMemory(_ executable: String, _ arguments: [St
         _, status, usage = os.wait4(pid, 0)
         print(os.waitstatus_to_exitcode(status), usage.ru_maxrss)
         """
-    let result = try runProcess("/usr/bin/env", ["python3", "-c", script, executable] + arguments)
+    let result = try await runProcess("/usr/bin/env", ["python3", "-c", script, executable] + arguments)
     let fields = result.standardOutput.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
     guard result.status == 0, fields.count == 2 else {
         throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "measuring \(executable) failed: \(result.standardError)"])

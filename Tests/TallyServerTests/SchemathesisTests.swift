@@ -24,7 +24,7 @@ import Testing
         try #require(FileManager.default.isExecutableFile(atPath: schemathesis), "scripts/deps.sh --test installs schemathesis at \(schemathesis)")
         try await withTemporaryDirectory(prefix: "tally-schemathesis") { dir in
             let data = dir.path + "/data"
-            let key = try ServerProcess.createKey(data: data, role: "writer", in: dir.path)
+            let key = try await ServerProcess.createKey(data: data, role: "writer", in: dir.path)
             let server = try ServerProcess.start(data: data)
             defer {
                 server.process.terminate()
@@ -42,7 +42,7 @@ import Testing
                 include-path = "/v1/subscribe"
                 request-timeout = 10
                 """.write(toFile: config, atomically: true, encoding: .utf8)
-            let result = try runProcess(
+            let result = try await runProcess(
                 "/usr/bin/timeout",
                 [
                     "600", schemathesis, "--config-file", config, "run", "http://127.0.0.1:\(server.port)/openapi.yaml", "-H", "Authorization: Bearer \(key)",

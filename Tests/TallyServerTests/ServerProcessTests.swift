@@ -14,7 +14,7 @@ import Testing
     @Test func killNineLosesNoAcknowledgedAppend() async throws {
         try await withTemporaryDirectory { dir in
             let data = dir.path + "/data"
-            let key = try ServerProcess.createKey(data: data, role: "writer", in: dir.path)
+            let key = try await ServerProcess.createKey(data: data, role: "writer", in: dir.path)
             let server = try ServerProcess.start(data: data)
             let acknowledged = try await ServerProcess.appendUntilStopped(port: server.port, key: key, clients: 16) { count in
                 // Kill once enough appends were acknowledged to prove something, however slow the machine.
@@ -31,7 +31,7 @@ import Testing
     @Test func sigtermDrainsInFlightAppendsAndExitsZero() async throws {
         try await withTemporaryDirectory { dir in
             let data = dir.path + "/data"
-            let key = try ServerProcess.createKey(data: data, role: "writer", in: dir.path)
+            let key = try await ServerProcess.createKey(data: data, role: "writer", in: dir.path)
             let server = try ServerProcess.start(data: data)
             let acknowledged = try await ServerProcess.appendUntilStopped(port: server.port, key: key, clients: 16) { count in
                 try await ServerProcess.waitUntil(count, reaches: 200)
@@ -51,7 +51,7 @@ import Testing
     @Test func pythonClientSelfTestPasses() async throws {
         try await withTemporaryDirectory { dir in
             let data = dir.path + "/data"
-            let key = try ServerProcess.createKey(data: data, role: "writer", in: dir.path)
+            let key = try await ServerProcess.createKey(data: data, role: "writer", in: dir.path)
             let server = try ServerProcess.start(data: data)
             defer {
                 server.process.terminate()
@@ -60,7 +60,7 @@ import Testing
             let example = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
                 .appendingPathComponent("docs/examples/tally_client.py").path
             let signing = try String(contentsOfFile: dir.path + "/writer.key.signing", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-            let run = try runProcess(
+            let run = try await runProcess(
                 "/usr/bin/timeout",
                 ["120", "python3", example, "--url", "http://127.0.0.1:\(server.port)", "--key", key, "--self-test", "--signing-secret", signing])
             #expect(run.status == 0, "\(run.standardOutput)\n\(run.standardError)")
@@ -80,9 +80,9 @@ struct ServerProcess {
     /// The server's standard error so far, for a failure message.
     var standardError: String { (try? String(contentsOfFile: self.standardErrorPath, encoding: .utf8)) ?? "" }
 
-    static func createKey(data: String, role: String, in directory: String) throws -> String {
+    static func createKey(data: String, role: String, in directory: String) async throws -> String {
         let file = directory + "/\(role).key"
-        let created = try runProcess(BuiltProducts.executable("tally"), ["keys", "create", "--data", data, "--role", role, "--name", "\(role)-1", "--output", file, "--map-size", "1"])
+        let created = try await runProcess(BuiltProducts.executable("tally"), ["keys", "create", "--data", data, "--role", role, "--name", "\(role)-1", "--output", file, "--map-size", "1"])
         #expect(created.status == 0, "\(created.standardError)")
         return try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
     }

@@ -11,12 +11,12 @@ import Testing
     @Test func exportingOneMillionEventsStaysUnder64MiBResident() async throws {
         try await withTemporaryDirectory(prefix: "tally-export-1m") { dir in
             // The benchmark's writer fills the log fastest: 1,000 events a commit, 200-byte payloads.
-            let bench = try runProcess(self.tally, ["bench", "batch", "--events", "1000000", "--keep", "--directory", dir.path])
+            let bench = try await runProcess(self.tally, ["bench", "batch", "--events", "1000000", "--keep", "--directory", dir.path])
             #expect(bench.status == 0, "\(bench.standardError)")
             let kept = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix("tally-bench-") }
             let data = dir.path + "/" + (try #require(kept.first))
             let output = dir.path + "/export.jsonl"
-            let peak = try runProcessMeasuringPeakMemory(
+            let peak = try await runProcessMeasuringPeakMemory(
                 self.tally, ["audit", "export", "--data", data, "--format", "jsonl", "--with-proof", "--output", output])
             #expect(peak.status == 0)
             let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: output + ".manifest.json"))) as? [String: Any]
@@ -42,14 +42,14 @@ import Testing
             await ledger.close()
             #expect(seals.count > 50_000, "\(seals.count) commits: the appends were grouped")
             let output = dir.path + "/export.jsonl"
-            let peak = try runProcessMeasuringPeakMemory(self.tally, ["audit", "export", "--data", data, "--format", "jsonl", "--output", output])
+            let peak = try await runProcessMeasuringPeakMemory(self.tally, ["audit", "export", "--data", data, "--format", "jsonl", "--output", output])
             #expect(peak.status == 0)
             #expect(peak.residentBytes < 64 << 20, "peak RSS \(peak.residentBytes >> 20) MiB")
             let manifest = try JSONDecoder().decode(AuditManifest.self, from: Data(contentsOf: URL(fileURLWithPath: output + ".manifest.json")))
             #expect(manifest.seals.count == seals.count)
             #expect(manifest.seals.first == seals.first.map { AuditManifest.Seal(first: $0.first, last: $0.last, seal: $0.seal) })
             #expect(manifest.seals.last == seals.last.map { AuditManifest.Seal(first: $0.first, last: $0.last, seal: $0.seal) })
-            let verify = try runProcess(self.tally, ["audit", "verify", output, "--data", data])
+            let verify = try await runProcess(self.tally, ["audit", "verify", output, "--data", data])
             #expect(verify.status == 0, "\(verify.standardOutput)\(verify.standardError)")
         }
     }

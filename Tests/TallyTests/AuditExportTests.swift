@@ -89,28 +89,28 @@ import Testing
             await ledger.close()
             let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
                 .appendingPathComponent("scripts/verify_export.py").path
-            func python(_ file: String) throws -> ProcessOutput { try runProcess("/usr/bin/env", ["python3", script, file]) }
-            let clean = try python(path)
+            func python(_ file: String) async throws -> ProcessOutput { try await runProcess("/usr/bin/env", ["python3", script, file]) }
+            let clean = try await python(path)
             #expect(clean.status == 0, "\(clean.standardOutput)\(clean.standardError)")
             /// Damages a copy (manifest hashes forged) and returns the problem lines.
-            func damaged(_ edit: (inout [String]) -> Void) throws -> String {
+            func damaged(_ edit: (inout [String]) -> Void) async throws -> String {
                 _ = try self.problems(path, edit)
-                let run = try python(path + ".damaged.jsonl")
+                let run = try await python(path + ".damaged.jsonl")
                 #expect(run.status == 1, "\(run.standardOutput)")
                 return run.standardOutput
             }
-            #expect(try damaged { $0[9] = $0[9].replacingOccurrences(of: #""amount":"8""#, with: #""amount":"800""#) }.contains("line 10: field payload"))
-            #expect(try damaged { $0.remove(at: 5) }.contains("line 6:"))
-            #expect(try damaged { $0.swapAt(3, 4) }.contains("line 4:"))
-            #expect(try damaged { $0.insert($0[7], at: 8) }.contains("line 9:"))
-            #expect(try damaged { $0.insert($0[20], at: 2) }.contains("line 3:"))
+            #expect(try await damaged { $0[9] = $0[9].replacingOccurrences(of: #""amount":"8""#, with: #""amount":"800""#) }.contains("line 10: field payload"))
+            #expect(try await damaged { $0.remove(at: 5) }.contains("line 6:"))
+            #expect(try await damaged { $0.swapAt(3, 4) }.contains("line 4:"))
+            #expect(try await damaged { $0.insert($0[7], at: 8) }.contains("line 9:"))
+            #expect(try await damaged { $0.insert($0[20], at: 2) }.contains("line 3:"))
             // An edited manifest: a seal that is not the records'.
             var manifest = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path + ".manifest.json"))) as? [String: Any])
             var seals = try #require(manifest["seals"] as? [[String: Any]])
             seals[0]["seal"] = String(repeating: "0", count: 64)
             manifest["seals"] = seals
             try JSONSerialization.data(withJSONObject: manifest).write(to: URL(fileURLWithPath: path + ".manifest.json"))
-            let forgedSeal = try python(path)
+            let forgedSeal = try await python(path)
             #expect(forgedSeal.status == 1 && forgedSeal.standardOutput.contains("seal of positions"), "\(forgedSeal.standardOutput)")
         }
     }
@@ -139,7 +139,7 @@ import Testing
                         assert row["amount"] == line["payload"]["amount"], row
                 print(len(rows))
                 """
-            let run = try runProcess("/usr/bin/env", ["python3", "-c", script, dir.path + "/all.csv", dir.path + "/all.jsonl"])
+            let run = try await runProcess("/usr/bin/env", ["python3", "-c", script, dir.path + "/all.csv", dir.path + "/all.jsonl"])
             #expect(run.status == 0, "\(run.standardError)")
             #expect(run.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines) == "\(count)")
         }

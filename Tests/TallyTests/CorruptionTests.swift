@@ -39,7 +39,7 @@ import Testing
                 let copy = dir.path + "/trial-\(trial)"
                 try FileManager.default.createDirectory(atPath: copy + "/log", withIntermediateDirectories: true)
                 try damaged.write(to: URL(fileURLWithPath: copy + "/log/data.mdb"))
-                let result = try runProcess(tally, ["verify", "--data", copy, "--json"])
+                let result = try await runProcess(tally, ["verify", "--data", copy, "--json"])
                 #expect(result.status == 1, "trial \(trial): verify exited \(result.status): \(result.standardError)")
                 let report = try #require(
                     try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any])
@@ -57,7 +57,7 @@ import Testing
             let ledger = try await Ledger.open(at: dir.path, configuration: LogConfiguration(createIfMissing: true))
             _ = try await ledger.log.append(to: "s", events: [ProposedEvent(type: "a.b", payload: Array("{}".utf8))])
             await ledger.close()
-            let result = try runProcess(BuiltProducts.executable("tally"), ["verify", "--data", dir.path])
+            let result = try await runProcess(BuiltProducts.executable("tally"), ["verify", "--data", dir.path])
             #expect(result.status == 0)
             #expect(result.standardOutput.hasPrefix("clean: 1 records"))
         }

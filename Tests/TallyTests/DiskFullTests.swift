@@ -30,7 +30,7 @@ import Testing
                 """
             // As root a mount namespace is enough; otherwise an unprivileged user namespace maps us to root in it.
             let namespace = getuid() == 0 ? ["--mount"] : ["--mount", "--map-root-user"]
-            let result = try runProcess(
+            let result = try await runProcess(
                 "/usr/bin/unshare",
                 namespace + [
                     "/bin/sh", "-c", script, "sh", mountPoint, BuiltProducts.executable("TallyCrashChild"), dir.path,

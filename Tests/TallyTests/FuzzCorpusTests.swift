@@ -22,10 +22,10 @@ import Testing
     }
 
     @Test(arguments: targets)
-    func everyInputOfTheCorpusReplaysWithoutACrash(_ target: String) throws {
+    func everyInputOfTheCorpusReplaysWithoutACrash(_ target: String) async throws {
         let count = try Self.files(target).count
         #expect(count > 0, "fixtures/fuzz/\(target) is empty; run scripts/fuzz-seeds.sh")
-        let result = try runProcess(
+        let result = try await runProcess(
             BuiltProducts.executable("tally-fuzz"), [target, Self.corpora.appendingPathComponent(target).path])
         #expect(!result.wasSignalled && result.status == 0, "tally-fuzz \(target) crashed: \(result.standardError)")
         #expect(result.standardOutput.contains("\(target): \(count) inputs, no crash"), "\(result.standardOutput)")

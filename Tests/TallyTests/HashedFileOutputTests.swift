@@ -27,7 +27,7 @@ import Testing
             #expect(digest.bytes == UInt64(data.count))
             #expect(try FileDigest.compute("out.bin", in: dir.path).sha256 == digest.sha256)
             #expect(try FileDigest.compute("out.bin", in: dir.path).xxh3 == digest.xxh3)
-            let sha = try runProcess("/usr/bin/sha256sum", [path])
+            let sha = try await runProcess("/usr/bin/sha256sum", [path])
             #expect(sha.standardOutput.hasPrefix(digest.sha256 + " "))
         }
     }

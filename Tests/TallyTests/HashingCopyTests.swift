@@ -35,7 +35,7 @@ import Testing
             #expect(written == data)
             #expect(digest.bytes == UInt64(size))
             #expect(try FileDigest.compute("copy.bin", in: dir.path) == digest)
-            let sha = try runProcess("/usr/bin/sha256sum", [dir.path + "/copy.bin"])
+            let sha = try await runProcess("/usr/bin/sha256sum", [dir.path + "/copy.bin"])
             #expect(sha.standardOutput.hasPrefix(digest.sha256 + " "))
         }
     }

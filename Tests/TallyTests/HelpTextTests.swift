@@ -8,13 +8,13 @@ import Testing
 @Suite struct HelpTextTests {
     let tally = BuiltProducts.executable("tally")
 
-    @Test func everyDiscussionFitsEightyColumns() throws {
+    @Test func everyDiscussionFitsEightyColumns() async throws {
         var pending: [[String]] = [[]]
         var checked = 0
         var rewrapped: [String] = []
         while let path = pending.popLast() {
-            let narrow = try self.help(path, columns: 80)
-            let wide = try self.help(path, columns: 1_000)
+            let narrow = try await self.help(path, columns: 80)
+            let wide = try await self.help(path, columns: 1_000)
             if Self.discussion(narrow) != Self.discussion(wide) {
                 let long = Self.discussion(wide).split(separator: "\n").filter { $0.count > 79 }
                 rewrapped.append("tally \(path.joined(separator: " ")): \(long.joined(separator: " | "))")
@@ -26,8 +26,8 @@ import Testing
         #expect(rewrapped.isEmpty, "help rewrapped at 80 columns:\n\(rewrapped.joined(separator: "\n"))")
     }
 
-    private func help(_ path: [String], columns: Int) throws -> String {
-        let result = try runProcess("/usr/bin/env", ["COLUMNS=\(columns)", self.tally] + path + ["--help"])
+    private func help(_ path: [String], columns: Int) async throws -> String {
+        let result = try await runProcess("/usr/bin/env", ["COLUMNS=\(columns)", self.tally] + path + ["--help"])
         try #require(result.status == 0, "tally \(path.joined(separator: " ")) --help: \(result.standardError)")
         return result.standardOutput
     }

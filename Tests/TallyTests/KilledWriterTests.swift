@@ -12,8 +12,8 @@ import Testing
     @Test func aWriterKilledInsideAWriteTransactionDoesNotBlockTheNext() async throws {
         try await withTemporaryDirectory(prefix: "tally-killed-writer") { dir in
             let tally = BuiltProducts.executable("tally")
-            #expect(try runProcess(tally, ["init", "--data", dir.path]).status == 0)
-            let first = try runProcess(tally, ["append", "--data", dir.path, "--stream", "before", "--type", "test.noted", "--payload", "{}", "--json"])
+            #expect(try await runProcess(tally, ["init", "--data", dir.path]).status == 0)
+            let first = try await runProcess(tally, ["append", "--data", dir.path, "--stream", "before", "--type", "test.noted", "--payload", "{}", "--json"])
             #expect(first.status == 0, "\(first.standardError)")
 
             let child = Process()
@@ -30,14 +30,14 @@ import Testing
             }
             #expect(String(decoding: seen, as: UTF8.self).hasPrefix("WRITING 2"), "the writer never wrote: \(String(decoding: seen, as: UTF8.self))")
 
-            let refused = try runProcess(tally, ["append", "--data", dir.path, "--stream", "during", "--type", "test.noted", "--payload", "{}", "--json"])
+            let refused = try await runProcess(tally, ["append", "--data", dir.path, "--stream", "during", "--type", "test.noted", "--payload", "{}", "--json"])
             #expect(refused.status != 0)
             let said = refused.standardOutput + refused.standardError
             #expect(said.contains("\"locked\"") && said.contains("process \(child.processIdentifier)"), "\(said)")
 
             kill(child.processIdentifier, SIGKILL)
             child.waitUntilExit()
-            let next = try runProcess(tally, ["append", "--data", dir.path, "--stream", "after", "--type", "test.noted", "--payload", "{}", "--json"])
+            let next = try await runProcess(tally, ["append", "--data", dir.path, "--stream", "after", "--type", "test.noted", "--payload", "{}", "--json"])
             #expect(next.status == 0, "the next writer was blocked: \(next.standardError)")
 
             let ledger = try await Ledger.open(at: dir.path, configuration: LogConfiguration(readOnly: true))

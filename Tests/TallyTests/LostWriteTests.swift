@@ -69,7 +69,7 @@ import Testing
                 let copy = dir.path + "/damaged-\(page)"
                 try FileManager.default.createDirectory(atPath: copy + "/log", withIntermediateDirectories: true)
                 try damaged.write(to: URL(fileURLWithPath: copy + "/log/data.mdb"))
-                let result = try runProcess(BuiltProducts.executable("tally"), ["verify", "--data", copy, "--json"])
+                let result = try await runProcess(BuiltProducts.executable("tally"), ["verify", "--data", copy, "--json"])
                 let said = result.standardOutput + result.standardError
                 #expect(result.status != 0, "page \(page): verify exited 0 on a stale page: \(said)")
                 let report = (try? JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8))) as? [String: Any]
@@ -111,7 +111,7 @@ import Testing
             try damaged.write(to: URL(fileURLWithPath: copy + "/log/data.mdb"))
 
             // The log alone is a consistent older log: the last commit is gone without a trace.
-            let alone = try runProcess(BuiltProducts.executable("tally"), ["verify", "--data", copy, "--json"])
+            let alone = try await runProcess(BuiltProducts.executable("tally"), ["verify", "--data", copy, "--json"])
             let aloneReport = try #require(try JSONSerialization.jsonObject(with: Data(alone.standardOutput.utf8)) as? [String: Any])
             let lostHead = try #require(aloneReport["head_position"] as? Int, "\(alone.standardOutput)")
             #expect(UInt64(lostHead) < head, "the reverted meta page should have lost the last commit")
@@ -119,7 +119,7 @@ import Testing
 
             // With the views beside it, verify names the loss.
             try FileManager.default.copyItem(atPath: pristine + "/views", toPath: copy + "/views")
-            let result = try runProcess(BuiltProducts.executable("tally"), ["verify", "--data", copy, "--json"])
+            let result = try await runProcess(BuiltProducts.executable("tally"), ["verify", "--data", copy, "--json"])
             #expect(result.status == 1, "\(result.standardOutput) \(result.standardError)")
             let report = try #require(try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any])
             #expect(report["clean"] as? Bool == false)

@@ -29,8 +29,8 @@ import Testing
 
     static func expectRefused(
         _ backup: String, target: String, code: String, naming file: String, position: Bool = false, sourceLocation: SourceLocation = #_sourceLocation
-    ) throws {
-        let run = try runProcess(BuiltProducts.executable("tally"), ["restore", backup, "--data", target, "--force", "--json"])
+    ) async throws {
+        let run = try await runProcess(BuiltProducts.executable("tally"), ["restore", backup, "--data", target, "--force", "--json"])
         #expect(run.status == 1, "\(run.standardOutput) \(run.standardError)", sourceLocation: sourceLocation)
         let object = (try? JSONSerialization.jsonObject(with: Data(run.standardOutput.utf8))) as? [String: Any]
         let error = object?["error"] as? [String: Any]
@@ -78,10 +78,10 @@ import Testing
             let handle = try #require(FileHandle(forWritingAtPath: segment))
             try handle.truncate(atOffset: UInt64(size - 100))
             try handle.close()
-            try Self.expectRefused(backups + "/inc", target: target, code: "file_checksum_mismatch", naming: "inc/log.segment")
+            try await Self.expectRefused(backups + "/inc", target: target, code: "file_checksum_mismatch", naming: "inc/log.segment")
             // With the manifest's digests forged to match, the segment's own framing finds it.
             try Self.forgeManifest(backups + "/inc")
-            try Self.expectRefused(backups + "/inc", target: target, code: "segment_truncated", naming: "log.segment", position: true)
+            try await Self.expectRefused(backups + "/inc", target: target, code: "segment_truncated", naming: "log.segment", position: true)
         }
     }
 
@@ -98,10 +98,10 @@ import Testing
             let offset = try #require((0...(bytes.count - needle.count)).first { bytes[$0..<($0 + needle.count)].elementsEqual(needle) })
             bytes[offset + 9] ^= 0x01
             try Data(bytes).write(to: URL(fileURLWithPath: file))
-            try Self.expectRefused(backups + "/inc", target: target, code: "file_checksum_mismatch", naming: "full/log/data.mdb")
+            try await Self.expectRefused(backups + "/inc", target: target, code: "file_checksum_mismatch", naming: "full/log/data.mdb")
             try Self.forgeManifest(backups + "/full")
             // The incremental backup names its base's chain head, which did not change.
-            try Self.expectRefused(backups + "/inc", target: target, code: "corruption", naming: "log/data.mdb", position: true)
+            try await Self.expectRefused(backups + "/inc", target: target, code: "corruption", naming: "log/data.mdb", position: true)
         }
     }
 
@@ -116,10 +116,10 @@ import Testing
             let edited = text.replacingOccurrences(of: "\"head_position\" : \(incremental.headPosition)", with: "\"head_position\" : \(incremental.headPosition + 50)")
             #expect(edited != text)
             try edited.write(toFile: path, atomically: true, encoding: .utf8)
-            try Self.expectRefused(backups + "/inc", target: target, code: "manifest_mismatch", naming: "manifest.json")
+            try await Self.expectRefused(backups + "/inc", target: target, code: "manifest_mismatch", naming: "manifest.json")
             // Forged sums too: the data still ends where it ends.
             try Self.forgeManifest(backups + "/inc")
-            try Self.expectRefused(backups + "/inc", target: target, code: "manifest_mismatch", naming: "manifest.json", position: true)
+            try await Self.expectRefused(backups + "/inc", target: target, code: "manifest_mismatch", naming: "manifest.json", position: true)
         }
     }
 
@@ -134,7 +134,7 @@ import Testing
             try Self.forgeManifest(backups + "/inc") { manifest in
                 manifest["base"] = ["id": later.id, "path": "../full-later", "head_position": later.headPosition, "chain_head": later.chainHead]
             }
-            try Self.expectRefused(backups + "/inc", target: target, code: "segment_does_not_chain", naming: "log.segment", position: true)
+            try await Self.expectRefused(backups + "/inc", target: target, code: "segment_does_not_chain", naming: "log.segment", position: true)
         }
     }
 
@@ -144,17 +144,17 @@ import Testing
             _ = try await Self.makeBackups(in: dir.path)
             let tally = BuiltProducts.executable("tally")
             for name in ["full", "inc"] {
-                let run = try runProcess(tally, ["backup", "verify", dir.path + "/backups/" + name])
+                let run = try await runProcess(tally, ["backup", "verify", dir.path + "/backups/" + name])
                 #expect(run.status == 0, "\(run.standardError)")
                 #expect(run.standardOutput.hasPrefix("valid: "))
-                let sums = try runProcess("/bin/sh", ["-c", "cd '\(dir.path)/backups/\(name)' && sha256sum -c SHA256SUMS"])
+                let sums = try await runProcess("/bin/sh", ["-c", "cd '\(dir.path)/backups/\(name)' && sha256sum -c SHA256SUMS"])
                 #expect(sums.status == 0, "\(sums.standardOutput)")
             }
-            let list = try runProcess(tally, ["backup", "list", dir.path + "/backups", "--json"])
+            let list = try await runProcess(tally, ["backup", "list", dir.path + "/backups", "--json"])
             let listed = try #require(try JSONSerialization.jsonObject(with: Data(list.standardOutput.utf8)) as? [[String: Any]])
             #expect(listed.compactMap { $0["kind"] as? String } == ["full", "incremental", "full"])
             // Keep the newest one: `inc` goes, and `full` with it (nothing kept needs it).
-            let prune = try runProcess(tally, ["backup", "prune", dir.path + "/backups", "--keep", "1", "--json"])
+            let prune = try await runProcess(tally, ["backup", "prune", dir.path + "/backups", "--keep", "1", "--json"])
             let pruned = try #require(try JSONSerialization.jsonObject(with: Data(prune.standardOutput.utf8)) as? [String: Any])
             #expect((pruned["deleted"] as? [String])?.count == 2)
             #expect(Backup.list(root: dir.path + "/backups").map { URL(fileURLWithPath: $0.path).lastPathComponent } == ["full-later"])

@@ -10,7 +10,7 @@ import Testing
     @Test func aShortSoakSurvivesEveryKillWithNothingLost() async throws {
         let seconds = Int(ProcessInfo.processInfo.environment["TALLY_SOAK_SECONDS"] ?? "") ?? 8
         try await withTemporaryDirectory(prefix: "tally-soak") { dir in
-            let result = try runProcess(BuiltProducts.executable("tally"), ["soak", "--seconds", "\(seconds)", "--data", dir.path + "/data", "--json"])
+            let result = try await runProcess(BuiltProducts.executable("tally"), ["soak", "--seconds", "\(seconds)", "--data", dir.path + "/data", "--json"])
             #expect(result.status == 0, "soak failed: \(result.standardError)")
             let summary = try #require(try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any], "\(result.standardOutput)")
             #expect(summary["lost"] as? Int == 0)

@@ -56,7 +56,7 @@ import Testing
             try FileManager.default.createDirectory(atPath: copy + "/log", withIntermediateDirectories: true)
             try damaged.write(to: URL(fileURLWithPath: copy + "/log/data.mdb"))
 
-            let result = try runProcess(BuiltProducts.executable("tally"), ["verify", "--data", copy, "--json"])
+            let result = try await runProcess(BuiltProducts.executable("tally"), ["verify", "--data", copy, "--json"])
             #expect(result.status != 0, "\(damage): verify exited 0 on a damaged copy: \(result.standardOutput)")
             let said = result.standardOutput + result.standardError
             let report = (try? JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8))) as? [String: Any]
