@@ -4,9 +4,11 @@ import NIOConcurrencyHelpers
 import TallyChecksum
 
 /// Writes what a producer (LMDB's copy) sends into a pipe to a file, computing its XXH3-64
-/// and SHA-256 on the way: the checksums cost no second read, they run on another core while
-/// LMDB walks its B-trees, and a writer thread computes the XXH3 of the previous chunk and
-/// puts it on disk while the next one is read and its SHA-256 computed.
+/// and SHA-256 on the way: the checksums cost no second read. Three threads beside LMDB's:
+/// one reads the pipe into chunks, one computes their SHA-256 and nothing else (it is the
+/// slowest stage: about as long as LMDB's whole copy), one their XXH3 and the writes.
+/// (With the reads on the SHA-256 thread, `tally backup create` of a 1 M-event log took
+/// 0.37-0.53 s, median 0.39; apart, 0.32-0.45 s, median 0.365, eight alternating runs each.)
 ///
 /// The file is written with `O_DIRECT` where the filesystem allows it, as `mdb_copy` does:
 /// a copy the size of the ledger then goes straight to the disk instead of first filling the
@@ -64,9 +66,8 @@ enum HashingCopy {
     private static func drain(_ input: Int32, into output: Int32, target: String, path: String) throws -> FileDigest {
         let buffers = (0..<Self.chunks).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: Self.chunkSize, alignment: 4096) }
         defer { for buffer in buffers { buffer.deallocate() } }
-        let writer = ChunkWriter(output: output, target: target, slots: Self.chunks, hashesSHA256: false)
+        let writer = ChunkWriter(output: output, target: target, slots: Self.chunks, hashesSHA256: true)
         writer.start()
-        var sha256 = SHA256Stream()
         var bytes: UInt64 = 0
         var slot = 0
         var failure: RecoveryError?
@@ -90,7 +91,6 @@ enum HashingCopy {
                 break
             }
             let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
-            sha256.update(chunk)
             bytes += UInt64(count)
             writer.submit(chunk)
             slot = (slot + 1) % Self.chunks
@@ -101,6 +101,7 @@ enum HashingCopy {
         if let failure { throw failure }
         if let error = writer.error { throw error }
         guard fsync(output) == 0 else { throw RecoveryError(.io, "fsync of \(target) failed: \(String(cString: strerror(errno)))", file: target) }
+        guard let sha256 = writer.sha256 else { preconditionFailure("the writer was asked for the SHA-256") }
         return FileDigest(path: path, bytes: bytes, xxh3: XXH3.hex(writer.xxh3.digest()), sha256: sha256.hex())
     }
 }
