@@ -150,11 +150,16 @@ bar(f"all projections rebuild from {fmt(num(everything_row, 'events'))} mixed ev
     "views (statements, metrics families, audit and deployment indexes) in the one views writer")
 backup_row = find(tally, workload="backup", round=1) or find(tally, workload="backup")
 backup_tool = num(backup_row, "ratio_to_mdb_copy_c")
-bar("backup / mdb_copy -c (log and views)" if backup_tool else "backup / mdb_env_copy2 compact + fsync (log and views)",
+runs = num(backup_row, "runs")
+spread = (f" Medians of {fmt(runs)} alternating runs; the ratio of single runs went {fmt(num(backup_row, 'ratio_to_mdb_copy_c_min'))}-"
+          f"{fmt(num(backup_row, 'ratio_to_mdb_copy_c_max'))} in this one") if runs and backup_tool else ""
+bar(("backup / mdb_copy -c (log and views" if backup_tool else "backup / mdb_env_copy2 compact + fsync (log and views")
+    + (f", medians of {fmt(runs)} runs)" if runs else ")"),
     backup_tool if backup_tool else num(backup_row, "ratio_to_raw_copy"), 0.8,
-    "perf (2026-12-02): three threads on two cores: LMDB's compacting copy writes into a pipe, a second thread reads it and "
-    "computes the SHA-256 the manifest needs (~1.3 GB/s with SHA-NI: about as long as mdb_copy takes for the whole copy), "
-    "a third the XXH3 and the O_DIRECT writes; mdb_copy only copies. The ratio swings 0.6-0.85 from run to run here")
+    "perf (2026-12-06): LMDB's compacting copy writes into a pipe; one thread reads it, one computes the SHA-256 the "
+    "manifest needs and nothing else (BoringSSL's SHA-NI code, ~1.6 GB/s here: about as long as mdb_copy takes for the "
+    "whole copy, busy ~75% of the backup), one the XXH3 and the O_DIRECT writes; mdb_copy only copies, waiting on the "
+    "disk most of the time." + spread)
 snap1, snap2 = find(tally, workload="restore", round=1, views_from="snapshot"), find(tally, workload="restore", round=2, views_from="snapshot")
 rep1, rep2 = find(tally, workload="restore", round=1, views_from="replay"), find(tally, workload="restore", round=2, views_from="replay")
 p1, p2 = num(snap1, "projections_seconds"), num(snap2, "projections_seconds")
@@ -239,7 +244,8 @@ for mode in ["single", "batch", "get"]:
 for round_ in [1, 2]:
     row = find(tally, workload="backup", round=round_)
     other(f"W8 backup of {fmt(num(row, 'events'))} events", row, "megabytes_per_second", "MB/s",
-          f"{fmt(num(row, 'seconds'))} s; mdb_copy -c {fmt(num(row, 'mdb_copy_c_seconds'))} s; mdb_env_copy2 + fsync {fmt(num(row, 'mdb_env_copy2_compact_seconds'))} s")
+          f"{fmt(num(row, 'seconds'))} s; mdb_copy -c {fmt(num(row, 'mdb_copy_c_seconds'))} s; mdb_env_copy2 + fsync {fmt(num(row, 'mdb_env_copy2_compact_seconds'))} s"
+          + (f" (medians of {fmt(num(row, 'runs'))} runs)" if row and num(row, 'runs') else ""))
     for source in ["snapshot", "replay"]:
         r = find(tally, workload="restore", round=round_, views_from=source)
         if r:

@@ -83,12 +83,16 @@ public enum Backup {
     private static func full(log: EventLog, views: ViewStore?, into directory: String) async throws -> BackupManifest {
         let logCopy = directory + "/log"
         try Self.makeDirectory(logCopy)
-        var files = [try await HashingCopy.run(into: directory, path: "log/data.mdb") { fd in try log.copyEnvironment(toFileDescriptor: fd) }]
+        // The views are copied beside the log, not after it: each copy's SHA-256 (the slowest
+        // stage of each) then has a core. A views snapshot is never ahead of what a restore
+        // can use: its checkpoints are checked against the log when it is installed.
+        async let viewsCopy = Self.snapshotViews(views, into: directory, log: log)
+        let logFile = try await HashingCopy.run(into: directory, path: "log/data.mdb") { fd in try log.copyEnvironment(toFileDescriptor: fd) }
         CrashPoint.midBackup.hit()
         // The head comes from the copy itself, so the manifest describes exactly what it holds.
         let head = try EventLog.readHead(directory: directory)
-        let snapshot = try await Self.snapshotViews(views, into: directory, log: log, files: &files)
-        return Self.manifest(kind: .full, base: nil, first: 1, head: head, views: snapshot, files: files)
+        let snapshot = try await viewsCopy
+        return Self.manifest(kind: .full, base: nil, first: 1, head: head, views: snapshot?.checkpoints, files: [logFile] + (snapshot.map { [$0.file] } ?? []))
     }
 
     private static func incremental(log: EventLog, views: ViewStore?, into directory: String, final: String, since base: String) async throws -> BackupManifest {
@@ -105,19 +109,19 @@ public enum Backup {
         let writer = try SegmentWriter(path: path, after: baseHead)
         let head = try log.forEachItem(after: baseHead.position) { item in try writer.add(item) }
         try writer.finish()
-        var files = [try FileDigest.compute(LogSegment.fileName, in: directory)]
-        let snapshot = try await Self.snapshotViews(views, into: directory, log: log, files: &files)
+        let snapshot = try await Self.snapshotViews(views, into: directory, log: log)
+        let files = [try FileDigest.compute(LogSegment.fileName, in: directory)] + (snapshot.map { [$0.file] } ?? [])
         let relative = Self.relativePath(from: final, to: base)
         return Self.manifest(
             kind: .incremental,
             base: BackupManifest.Base(id: baseManifest.id, path: relative, headPosition: baseHead.position, chainHead: baseManifest.chainHead),
-            first: baseHead.position + 1, head: head, views: snapshot, files: files)
+            first: baseHead.position + 1, head: head, views: snapshot?.checkpoints, files: files)
     }
 
     /// Copies `<data>/views` into `directory/views` and records each projection's
     /// checkpoint with the log's checksum there.
-    private static func snapshotViews(_ views: ViewStore?, into directory: String, log: EventLog, files: inout [FileDigest]) async throws
-        -> [String: BackupManifest.ProjectionCheckpoint]?
+    private static func snapshotViews(_ views: ViewStore?, into directory: String, log: EventLog) async throws
+        -> (file: FileDigest, checkpoints: [String: BackupManifest.ProjectionCheckpoint])?
     {
         guard views != nil || ViewStore.exist(in: log.directory) else { return nil }
         let target = directory + "/views"
@@ -129,8 +133,7 @@ public enum Backup {
                 _ = try ViewStore.copy(dataDirectory: log.directory, toFileDescriptor: fd)
             }
         }
-        files.append(digest)
-        return try ViewSnapshot.checkpoints(ofCopyAt: target, log: log)
+        return (digest, try ViewSnapshot.checkpoints(ofCopyAt: target, log: log))
     }
 
     private static func manifest(
