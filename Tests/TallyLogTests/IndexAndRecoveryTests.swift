@@ -251,6 +251,34 @@ import Testing
         }
     }
 
+    /// Verify checks the log in two halves on two threads (split at a seal link): a clean
+    /// log counts every record and seal once, and a changed record in either half, or two
+    /// changed records one in each, is named by its own position (the lower one first).
+    @Test(arguments: [[40], [260], [40, 260], [150, 151]])
+    func aChangedRecordInEitherHalfIsNamed(positions: [UInt64]) async throws {
+        try await withTemporaryDirectory { dir in
+            _ = try await self.filledLog(dir)
+            let clean = try await EventLog.open(at: dir.path, configuration: LogConfiguration(readOnly: true))
+            let report = try clean.verify()
+            await clean.close()
+            #expect(report.isClean && report.recordsChecked == 300 && report.sealsChecked == 300 && report.headPosition == 300, "\(report)")
+            try await self.tamper(dir.path) { txn, databases in
+                for position in positions {
+                    try Keys.withPosition(position) { key in
+                        guard var value = try txn.get(databases.log, key: key).map(Array.init) else { return }
+                        value[value.count - 20] ^= 0x04  // a payload byte
+                        try value.withUnsafeBytes { value in try txn.put(databases.log, key: key, value: value, flags: []) }
+                    }
+                }
+            }
+            let log = try await EventLog.open(at: dir.path, configuration: LogConfiguration(readOnly: true))
+            let damaged = try log.verify()
+            await log.close()
+            #expect(damaged.firstBadPosition == positions.min(), "\(damaged)")
+            #expect(damaged.reason?.contains("fails its XXH3-64 checksum") == true, "\(damaged)")
+        }
+    }
+
     @Test func aChangedSealIsFoundAndNamedByItsFirstPosition() async throws {
         try await withTemporaryDirectory { dir in
             _ = try await self.filledLog(dir)

@@ -1,5 +1,6 @@
 import Foundation
 import NIOConcurrencyHelpers
+import Synchronization
 import TallyChecksum
 import TallyLMDB
 
@@ -15,64 +16,68 @@ extension EventLog {
     public func verify(progress: (UInt64) -> Void = { _ in }) throws -> VerifyReport {
         try self.environment.read { txn in
             var report = VerifyReport(recordsChecked: 0, sealsChecked: 0, indexEntriesChecked: 0, headPosition: 0)
-            var failures: [LogError] = []
-            // The seal chain (SHA-256, the costliest check) runs on a second thread over the
-            // same positions while this one checks records, chain and indexes.
             let head = try txn.withCursor(self.databases.log) { cursor throws in
                 try cursor.last().flatMap { Keys.position($0.key) } ?? 0
             }
-            // Seal links are independent given the stored seal before them, so the chain is
-            // checked in two halves on their own threads, split at a link boundary.
+            let checkpoint = try MetaKey.indexCheckpoint.withUnsafeBytes { key in
+                try txn.get(self.databases.meta, key: key).flatMap(Keys.loadLE64)
+            } ?? 0
+            // Records, chain and seals are checked in two halves, split at a seal link's
+            // first position, each on its own thread in one pass: every record is read once
+            // for its XXH3 and its SHA-256 (the costliest check), while it is in the cache.
+            // Seal links are independent given the stored seal before them, and the chain
+            // given the stored checksum before. This thread reads the indexes meanwhile.
             let split = try self.sealBoundary(near: head / 2, txn)
-            let firstHalf = SealCheck(log: self, from: 1, head: split - 1)
-            let secondHalf = SealCheck(log: self, from: split, head: head)
-            do {
-                let checkpoint = try MetaKey.indexCheckpoint.withUnsafeBytes { key in
-                    try txn.get(self.databases.meta, key: key).flatMap(Keys.loadLE64)
-                } ?? 0
-                var expected = IndexDigest()
-                try self.verifyRecords(txn, &report, checkpoint: checkpoint, digest: &expected, progress: progress)
-                guard report.headPosition == head else {
-                    throw LogError(.corruption, "the log ends at \(report.headPosition), not at \(head)", position: report.headPosition + 1)
-                }
-                guard checkpoint <= report.headPosition else {
-                    throw LogError(
-                        .corruption, "the index checkpoint \(checkpoint) is past the log head \(report.headPosition)",
-                        position: report.headPosition + 1)
-                }
-                // Fast path: both indexes read in key order and compared with what the records
-                // say as order-independent digests. Only on a mismatch does the slow path look
-                // up every entry in the log, to name the first bad one.
-                let streams = try self.streamIndexDigest(txn, checkpoint: checkpoint)
-                if streams != expected.streams {
-                    try self.verifyStreamIndex(txn, checkpoint: checkpoint, &report)
-                    throw LogError(.corruption, "the stream index does not match the log", position: checkpoint)
-                }
-                let ids = try self.idIndexDigest(txn, checkpoint: checkpoint)
-                if ids != expected.ids {
-                    try self.verifyIDIndex(txn, checkpoint: checkpoint, &report)
-                    throw LogError(.corruption, "the event id index does not match the log", position: checkpoint)
-                }
-                report.indexEntriesChecked += streams.count + ids.count
-            } catch let error as LogError where error.code == .corruption {
-                failures.append(error)
-            } catch let error as RecordView.Malformed {
-                failures.append(
-                    LogError(
-                        .corruption, "record \(report.recordsChecked + 1) is malformed: \(error)",
-                        position: report.recordsChecked + 1))
+            let checked = RecordCount()
+            let parts = [
+                PartCheck(log: self, from: 1, through: split - 1, checkpoint: checkpoint, head: head, checked: checked),
+                PartCheck(log: self, from: split, through: head, checkpoint: checkpoint, head: head, checked: checked),
+            ]
+            // The indexes are read in this snapshot (the checkpoint's), in key order, as
+            // order-independent digests; compared below only when the records are clean.
+            let indexes = Result { () throws -> (streams: IndexDigest.Part, ids: IndexDigest.Part) in
+                (try self.streamIndexDigest(txn, checkpoint: checkpoint), try self.idIndexDigest(txn, checkpoint: checkpoint))
             }
-            for half in [firstHalf, secondHalf] {
-                switch half.wait() {
-                case .success(let checked): report.sealsChecked += checked
+            var failures: [LogError] = []
+            var expected = IndexDigest()
+            // Both parts end before anything is thrown: neither thread outlives this call.
+            let outcomes = parts.map { part in part.wait(progress: { progress(checked.value) }) }
+            for outcome in outcomes {
+                switch outcome {
+                case .success(let result):
+                    report.recordsChecked += result.records
+                    report.sealsChecked += result.seals
+                    expected.add(result.digest)
                 case .failure(let error as LogError) where error.code == .corruption: failures.append(error)
-                case .failure(let error as RecordView.Malformed):
-                    failures.append(LogError(.corruption, "a record is malformed: \(error)", position: report.recordsChecked + 1))
                 case .failure(let error): throw error
                 }
             }
-            // A changed record breaks its checksum and the seal over it; the record check
-            // names the exact position, so it wins; a seal-only failure is named otherwise.
+            progress(report.recordsChecked)
+            if failures.isEmpty {
+                report.headPosition = head
+                do {
+                    guard checkpoint <= head else {
+                        throw LogError(.corruption, "the index checkpoint \(checkpoint) is past the log head \(head)", position: head + 1)
+                    }
+                    let (streams, ids) = try indexes.get()
+                    // Only on a mismatch does the slow path look up every entry in the log,
+                    // to name the first bad one.
+                    if streams != expected.streams {
+                        try self.verifyStreamIndex(txn, checkpoint: checkpoint, &report)
+                        throw LogError(.corruption, "the stream index does not match the log", position: checkpoint)
+                    }
+                    if ids != expected.ids {
+                        try self.verifyIDIndex(txn, checkpoint: checkpoint, &report)
+                        throw LogError(.corruption, "the event id index does not match the log", position: checkpoint)
+                    }
+                    report.indexEntriesChecked += streams.count + ids.count
+                } catch let error as LogError where error.code == .corruption {
+                    failures.append(error)
+                }
+            } else {
+                report.headPosition = report.recordsChecked
+            }
+            // The first half's failure comes first: it names the lower position.
             if let first = failures.first {
                 report.firstBadPosition = first.position
                 report.reason = first.message
@@ -81,59 +86,32 @@ extension EventLog {
         }
     }
 
-    /// Checks every record's checksum and the chain, and adds the index entries each record
-    /// implies to `digest`. Runs beside ``verifySeals(head:)``, which reads the same records.
-    private func verifyRecords(
-        _ txn: borrowing ReadTransaction,
-        _ report: inout VerifyReport,
-        checkpoint: UInt64,
-        digest: inout IndexDigest,
-        progress: (UInt64) -> Void
-    ) throws {
-        try txn.withCursor(self.databases.log) { log throws in
-            var previousChecksum: UInt64 = 0
-            var expected: UInt64 = 1
-            var entry = try log.first()
-            while let current = entry {
-                guard let key = Keys.position(current.key), key == expected else {
-                    throw LogError(
-                        .corruption, "expected position \(expected) next in the log, found another key",
-                        position: expected)
-                }
-                let view = try Self.checkedView(current.value, position: expected)
-                guard view.previousChecksum == previousChecksum else {
-                    throw LogError(
-                        .corruption,
-                        "record \(expected) does not chain onto record \(expected - 1) (a record was changed, lost or inserted)",
-                        position: expected)
-                }
-                if expected <= checkpoint {
-                    digest.addStream(XXH3.hash(view.streamIDBytes), version: view.streamVersion, position: expected)
-                    digest.addID(view.eventIDBytes, position: expected)
-                }
-                previousChecksum = view.storedChecksum
-                report.recordsChecked += 1
-                report.headPosition = expected
-                if expected % 65_536 == 0 { progress(expected) }
-                expected += 1
-                entry = try log.next()
-            }
-            progress(expected - 1)
-        }
+    /// What checking one part of the log found.
+    struct PartResult: Sendable {
+        var records: UInt64 = 0
+        var seals: UInt64 = 0
+        var digest = IndexDigest()
     }
 
-    /// Recomputes the SHA-256 seal chain over the records up to `head` and compares every
-    /// seal; returns how many seals it checked. Uses its own read transaction (the log is
-    /// append-only, so positions up to `head` are the same in every later snapshot), so it
-    /// can run on another core beside ``verifyRecords``.
-    func verifySeals(from start: UInt64 = 1, head: UInt64) throws -> UInt64 {
-        try self.environment.read { txn in
+    /// Checks the records `start...end` in one pass, in its own read transaction (the log is
+    /// append-only, so positions up to `head` are the same in every later snapshot): each
+    /// record's position, checksum and chain link, and the SHA-256 seal of every link (a link
+    /// starts at `start`); adds the index entries of the records up to `checkpoint` to the
+    /// digest. Throws a `corruption` ``LogError`` naming the first bad position it finds.
+    func verifyPart(from start: UInt64, through end: UInt64, checkpoint: UInt64, head: UInt64, checked: RecordCount) throws
+        -> PartResult
+    {
+        var result = PartResult()
+        guard start <= end else { return result }
+        return try self.environment.read { txn in
             try txn.withCursor(self.databases.log) { log throws in
                 try txn.withCursor(self.databases.seals) { seals throws in
-                    // Start at the link that begins at `start` (a link boundary); its
-                    // predecessor's stored seal is where this part of the chain starts.
+                    // Where this part of the chain and of the seal chain starts: the stored
+                    // checksum of the record before it, and the stored seal ending there.
+                    var previousChecksum: UInt64 = 0
                     var previousSeal = SealChain.genesis
                     var sealEntry: Cursor.Entry?
+                    var entry: Cursor.Entry?
                     if start > 1 {
                         guard let before = try Keys.withPosition(start - 1, { key in try seals.seek(atLeast: key) }),
                             Keys.position(before.key) == start - 1, before.value.count == 40
@@ -142,19 +120,38 @@ extension EventLog {
                         }
                         previousSeal = Array(before.value[8..<40])
                         sealEntry = try seals.next()
+                        guard let record = try Keys.withPosition(start - 1, { key in try log.seek(atLeast: key) }),
+                            Keys.position(record.key) == start - 1
+                        else {
+                            throw LogError(.corruption, "expected position \(start - 1) next in the log, found another key", position: start - 1)
+                        }
+                        previousChecksum = try Self.checkedView(record.value, position: start - 1).storedChecksum
+                        entry = try log.next()
                     } else {
                         sealEntry = try seals.first()
+                        entry = try log.first()
                     }
                     // Not an Optional: mutating through `link?.add` copied the hasher (and its
                     // SHA-256 context) on every record.
-                    var link = SealChain(previous: previousSeal, first: max(start, 1))
+                    var link = SealChain(previous: previousSeal, first: start)
                     var inLink = false
-                    var checked: UInt64 = 0
                     var expected = start
-                    var entry = try Keys.withPosition(start) { key in try log.seek(atLeast: key) }
-                    while expected <= head, let current = entry {
-                        guard Keys.position(current.key) == expected else {
-                            throw LogError(.corruption, "expected position \(expected) next in the log", position: expected)
+                    while expected <= end {
+                        guard let current = entry, let key = Keys.position(current.key), key == expected else {
+                            throw LogError(
+                                .corruption, "expected position \(expected) next in the log, found another key", position: expected)
+                        }
+                        let view = try Self.checkedView(current.value, position: expected)
+                        guard view.previousChecksum == previousChecksum else {
+                            throw LogError(
+                                .corruption,
+                                "record \(expected) does not chain onto record \(expected - 1) (a record was changed, lost or inserted)",
+                                position: expected)
+                        }
+                        previousChecksum = view.storedChecksum
+                        if expected <= checkpoint {
+                            result.digest.addStream(XXH3.hash(view.streamIDBytes), version: view.streamVersion, position: expected)
+                            result.digest.addID(view.eventIDBytes, position: expected)
                         }
                         guard let sealed = sealEntry, let sealLast = Keys.position(sealed.key), sealed.value.count == 40,
                             let sealFirst = Keys.loadLE64(sealed.value)
@@ -181,19 +178,24 @@ extension EventLog {
                                     position: sealFirst)
                             }
                             previousSeal = digest
-                            checked += 1
+                            result.seals += 1
                             sealEntry = try seals.next()
                         }
+                        result.records += 1
+                        if result.records % 65_536 == 0 { checked.add(65_536) }
                         expected += 1
                         entry = try log.next()
                     }
+                    checked.add(result.records % 65_536)
                     if inLink {
-                        throw LogError(.corruption, "the last seal does not end at the log head \(head)", position: head)
+                        throw LogError(
+                            .corruption, end == head ? "the last seal does not end at the log head \(head)" : "no seal ends at position \(end)",
+                            position: end)
                     }
-                    if let extra = sealEntry, let last = Keys.position(extra.key), last <= head {
+                    if end == head, let extra = sealEntry, let last = Keys.position(extra.key), last <= head {
                         throw LogError(.corruption, "a seal ends at \(last) but covers no records", position: last)
                     }
-                    return checked
+                    return result
                 }
             }
         }
@@ -316,8 +318,8 @@ extension EventLog {
 /// Order-independent digests of index entries: the wrapping sum of a 64-bit hash per entry,
 /// and the count. Two multisets of entries with equal digests are equal but for a 2^-64
 /// chance; the index is derived data, so accidents are what it guards against.
-struct IndexDigest {
-    struct Part: Equatable {
+struct IndexDigest: Sendable {
+    struct Part: Equatable, Sendable {
         var sum: UInt64 = 0
         var count: UInt64 = 0
     }
@@ -330,6 +332,14 @@ struct IndexDigest {
         self.streams.count += 1
     }
 
+    /// Adds the entries of another digest (the digests are sums, so parts combine).
+    mutating func add(_ other: IndexDigest) {
+        self.streams.sum &+= other.streams.sum
+        self.streams.count += other.streams.count
+        self.ids.sum &+= other.ids.sum
+        self.ids.count += other.ids.count
+    }
+
     mutating func addID(_ id: UnsafeRawBufferPointer, position: UInt64) {
         let high = id.loadUnaligned(as: UInt64.self)
         let low = id.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
@@ -338,23 +348,35 @@ struct IndexDigest {
     }
 }
 
-/// ``EventLog/verifySeals(head:)`` on its own thread.
-private final class SealCheck: Sendable {
+/// ``EventLog/verifyPart(from:through:checkpoint:head:checked:)`` on its own thread.
+private final class PartCheck: Sendable {
     private let done = DispatchSemaphore(value: 0)
-    private let result = NIOLockedValueBox<Result<UInt64, any Error>?>(nil)
+    private let result = NIOLockedValueBox<Result<EventLog.PartResult, any Error>?>(nil)
 
-    init(log: EventLog, from start: UInt64, head: UInt64) {
+    init(log: EventLog, from start: UInt64, through end: UInt64, checkpoint: UInt64, head: UInt64, checked: RecordCount) {
         let thread = Thread { [self] in
-            let outcome = start > head ? .success(0) : Result { try log.verifySeals(from: start, head: head) }
+            let outcome = Result {
+                try log.verifyPart(from: start, through: end, checkpoint: checkpoint, head: head, checked: checked)
+            }
             self.result.withLockedValue { $0 = outcome }
             self.done.signal()
         }
-        thread.name = "tally-verify-seals"
+        thread.name = "tally-verify"
         thread.start()
     }
 
-    func wait() -> Result<UInt64, any Error> {
-        self.done.wait()
-        return self.result.withLockedValue { $0 } ?? .failure(LogError(.storage, "the seal check ended without a result"))
+    /// Waits for the part's result, calling `progress` now and then meanwhile.
+    func wait(progress: () -> Void) -> Result<EventLog.PartResult, any Error> {
+        while self.done.wait(timeout: .now() + .milliseconds(250)) == .timedOut { progress() }
+        return self.result.withLockedValue { $0 } ?? .failure(LogError(.storage, "a verify thread ended without a result"))
     }
+}
+
+/// Records checked so far by the verify threads, for progress reports.
+final class RecordCount: Sendable {
+    private let count = Atomic<UInt64>(0)
+
+    func add(_ records: UInt64) { self.count.add(records, ordering: .relaxed) }
+
+    var value: UInt64 { self.count.load(ordering: .relaxed) }
 }
