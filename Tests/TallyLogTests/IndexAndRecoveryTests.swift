@@ -251,11 +251,11 @@ import Testing
         }
     }
 
-    /// Verify checks the log in two halves on two threads (split at a seal link): a clean
-    /// log counts every record and seal once, and a changed record in either half, or two
-    /// changed records one in each, is named by its own position (the lower one first).
+    /// Verify checks the log in parts on their own threads (split at seal links, near each
+    /// quarter): a clean log counts every record and seal once, and a changed record in any
+    /// part, or two in different parts, is named by its own position (the lowest first).
     @Test(arguments: [[40], [260], [40, 260], [150, 151]])
-    func aChangedRecordInEitherHalfIsNamed(positions: [UInt64]) async throws {
+    func aChangedRecordInAnyPartIsNamed(positions: [UInt64]) async throws {
         try await withTemporaryDirectory { dir in
             _ = try await self.filledLog(dir)
             let clean = try await EventLog.open(at: dir.path, configuration: LogConfiguration(readOnly: true))
