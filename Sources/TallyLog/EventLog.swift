@@ -88,7 +88,7 @@ public final class EventLog: Sendable {
                         + "use the domain's commands (accounts, transfers) instead of appending there")
             }
         }
-        let prepared = try PendingAppend.prepare(streams)
+        let prepared = try await PendingAppend.prepare(streams)
         return try await committer.submit(prepared.streams, events: prepared.events, bytes: prepared.bytes)
     }
 

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// What a finished child process used at most.
 public struct ProcessPeak: Sendable {

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// A fresh directory under the system's temporary folder, removed by ``remove()``.
 public struct TemporaryDirectory: Sendable {
@@ -20,6 +20,7 @@ public struct TemporaryDirectory: Sendable {
 }
 
 /// Runs `body` with a fresh temporary directory and removes it afterwards.
+@discardableResult
 public func withTemporaryDirectory<T>(
     prefix: String = "tally-test",
     _ body: (TemporaryDirectory) async throws -> T

@@ -108,6 +108,46 @@ import Testing
         }
     }
 
+    /// An append of many events is checked in two halves on two tasks: the same codes as one
+    /// pass, the earlier half's error first, limits and duplicate streams across the halves
+    /// still found, nothing written on any error, and the order of streams kept.
+    @Test func aLargeAppendIsCheckedInHalvesWithTheSameErrors() async throws {
+        try await withLog { log, _ in
+            func streams(_ change: (Int, inout StreamAppend) -> Void = { _, _ in }) -> [StreamAppend] {
+                (0..<1_000).map { index in
+                    var stream = StreamAppend(streamID: "large-\(index)", events: [event()])
+                    change(index, &stream)
+                    return stream
+                }
+            }
+            let badType = streams { index, stream in if index == 700 { stream.events = [event("Bad.Type")] } }
+            #expect(await rejection { _ = try await log.append(badType) } == .invalidEventType)
+            let twoBad = streams { index, stream in
+                if index == 100 { stream.events = [event("Bad.Type")] }
+                if index == 700 { stream.events = [ProposedEvent(type: "a.b", payload: Array(repeating: 1, count: Limits.payloadBytesMax + 1))] }
+            }
+            #expect(await rejection { _ = try await log.append(twoBad) } == .invalidEventType)
+            let twoBadLater = streams { index, stream in
+                if index == 100 { stream.events = [ProposedEvent(type: "a.b", payload: Array(repeating: 1, count: Limits.payloadBytesMax + 1))] }
+                if index == 700 { stream.events = [event("Bad.Type")] }
+            }
+            #expect(await rejection { _ = try await log.append(twoBadLater) } == .payloadTooLarge)
+            let duplicate = streams { index, stream in if index == 900 { stream.streamID = "large-10" } }
+            #expect(await rejection { _ = try await log.append(duplicate) } == .invalidBatch)
+            let half = Limits.appendEventsMax / 2 + 1
+            let tooMany = [
+                StreamAppend(streamID: "many-a", events: (0..<half).map { _ in event() }),
+                StreamAppend(streamID: "many-b", events: (0..<half).map { _ in event() }),
+            ]
+            #expect(await rejection { _ = try await log.append(tooMany) } == .invalidBatch)
+            #expect(log.headPosition == 0)
+            let result = try await log.append(streams())
+            #expect(result.positions == Array(1...1_000))
+            let recorded = try log.read(fromPosition: 1, limit: 1_000)
+            #expect(recorded.map(\.streamID) == (0..<1_000).map { "large-\($0)" })
+        }
+    }
+
     @Test func everyLimitHasItsCode() async throws {
         try await withLog { log, _ in
             let append = { (stream: String, events: [ProposedEvent]) in
