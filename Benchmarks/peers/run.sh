@@ -8,7 +8,7 @@
 # eventsourcing (PyPI, 9.5.6) runs on its SQLite module, and on its PostgreSQL module when
 # postgresql is in PEERS too (it must come after postgresql there: it uses that server).
 #
-# Installs what it needs (Debian: liblmdb-dev libxxhash-dev lmdb-utils gcc postgresql wrk python3-venv; PyPI into
+# Installs what it needs (Debian: liblmdb-dev libxxhash-dev libssl-dev lmdb-utils gcc postgresql wrk python3-venv; PyPI into
 # .build/bench-venv: psycopg, matplotlib), starts PostgreSQL on 127.0.0.1:55432 in a
 # temporary directory and stops it at the end. Results: .build/bench-run/*.jsonl.
 set -euo pipefail
@@ -21,7 +21,7 @@ WORK="${WORK:-/var/tmp/tally-peers-$$}"
 export EVENTS
 
 need=()
-for pkg in liblmdb-dev libxxhash-dev lmdb-utils gcc wrk python3-venv; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
+for pkg in liblmdb-dev libxxhash-dev libssl-dev lmdb-utils gcc wrk python3-venv; do dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg"); done
 if [[ " $PEERS " == *" postgresql "* ]] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then need+=(postgresql); fi
 if ((${#need[@]})); then
   if [[ $(id -u) -eq 0 ]]; then
@@ -53,6 +53,10 @@ for spec in "1 0" "10 0" "100 0" "1000 0" "1000 2"; do
   rm -rf "$WORK/raw" && mkdir -p "$WORK/raw"
   "$WORK/lmdb_raw" "$WORK/raw" "$n" "$1" "$2" >> "$OUT/raw.jsonl"
 done
+# The floor of W1 for Tally's format: the least work format v1 and the append contract need,
+# in C on one thread, beside raw appends in the same minute (lmdb_format_floor.c says what).
+gcc -O2 -Wno-deprecated-declarations -o "$WORK/lmdb_format_floor" "$HERE/lmdb_format_floor.c" -llmdb -lxxhash -lcrypto
+rm -rf "$WORK/floor" && "$WORK/lmdb_format_floor" "$WORK/floor" "$EVENTS" 1000 >> "$OUT/raw.jsonl"
 
 echo "== tally (release build)" >&2
 (cd "$ROOT" && swift build -c release --product tally >&2)
