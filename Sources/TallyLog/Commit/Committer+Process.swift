@@ -112,26 +112,38 @@ extension Committer {
             return
         }
         CrashPoint.afterCommit.hit()
-        self.publish(overlay: overlay, seal: sealBytes, recordedAt: recordedAt)
         self.listener?.batchCommitted()
         self.metrics.record(batchEvents: overlay.written.count, requests: batch.count, duration: ContinuousClock.now - started)
-        for (index, request) in batch.enumerated() {
-            if let finish = finishers[index] {
-                finish(nil)
-                continue
-            }
-            guard case .append(let pending) = request else { continue }
-            switch outcomes[index] {
-            case .success(let result): pending.continuation.resume(returning: result)
-            case .failure(let error): pending.continuation.resume(throwing: error)
-            case nil: preconditionFailure("a request of the batch got no outcome")
+        self.publish(overlay: overlay, seal: sealBytes, recordedAt: recordedAt) {
+            for (index, request) in batch.enumerated() {
+                if let finish = finishers[index] {
+                    finish(nil)
+                    continue
+                }
+                guard case .append(let pending) = request else { continue }
+                switch outcomes[index] {
+                case .success(let result): pending.continuation.resume(returning: result)
+                case .failure(let error): pending.continuation.resume(throwing: error)
+                case nil: preconditionFailure("a request of the batch got no outcome")
+                }
             }
         }
     }
 
-    /// After a durable commit: advances the head, the tail index and wakes subscribers.
-    private func publish(overlay: BatchOverlay, seal: [UInt8], recordedAt: UInt64) {
-        guard !overlay.written.isEmpty else { return }
+    /// After a durable commit: advances the head, acknowledges the batch's callers, adds the
+    /// batch to the tail index and wakes subscribers.
+    ///
+    /// The head moves and `acknowledge` runs while the tail's lock is held, before the batch
+    /// is added: a caller that was resumed (or a subscriber that saw the new head) and reads
+    /// at once by stream or event id waits on the lock until the events are in the tail, so
+    /// it always reads its own writes; meanwhile a caller prepares its next append while this
+    /// thread fills the tail (resuming a continuation only schedules its task, never runs it
+    /// here).
+    private func publish(overlay: BatchOverlay, seal: [UInt8], recordedAt: UInt64, acknowledge: () -> Void) {
+        guard !overlay.written.isEmpty else {
+            acknowledge()
+            return
+        }
         precondition(overlay.written.last?.position == overlay.nextPosition - 1, "written events and head disagree")
         self.state.nextPosition = overlay.nextPosition
         self.state.lastChecksum = overlay.lastChecksum
@@ -143,6 +155,10 @@ extension Committer {
             for stream in overlay.heads.keys { self.state.heads.removeValue(forKey: stream) }
         }
         self.tail.withLockedValue { tail in
+            // The head moves first: whoever sees it (a caller, a subscriber) and then reads the
+            // tail waits on this lock until the batch is in.
+            self.notifier.publish(head: overlay.nextPosition - 1)
+            acknowledge()
             // One run per stream segment: the tail hashes each stream id once per run.
             var runStart = overlay.written.startIndex
             for index in overlay.written.indices.dropFirst()
@@ -152,7 +168,6 @@ extension Committer {
             }
             tail.add(overlay.written[runStart...])
         }
-        self.notifier.publish(head: overlay.nextPosition - 1)
     }
 
     private func softLimitBudget() throws(LMDBError) -> Int {
