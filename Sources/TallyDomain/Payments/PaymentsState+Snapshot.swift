@@ -6,7 +6,8 @@ extension PaymentsState {
         var writer = BinaryWriter()
         writer.u8(Self.snapshotVersion)
         writer.u64(UInt64(self.accounts.count))
-        // Dictionary order: a snapshot is restored, never compared byte for byte.
+        // Dictionary order for accounts, first-stored order for transfers: a snapshot is
+        // restored, never compared byte for byte.
         for account in self.accounts.values {
             writer.string(account.id.rawValue)
             writer.string(account.agent.rawValue)

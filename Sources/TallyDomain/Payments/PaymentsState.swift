@@ -5,7 +5,7 @@
 /// log: ``Payments/evolve(_:state:changes:)`` over every payment event, in order.
 public struct PaymentsState: Sendable, Equatable {
     public internal(set) var accounts: [DomainID: Account] = [:]
-    public internal(set) var transfers: [DomainID: Transfer] = [:]
+    public internal(set) var transfers = TransferTable()
     /// Open pending transfers → when they expire (nanoseconds since 1970, UTC).
     public internal(set) var openPending: [DomainID: UInt64] = [:]
 
@@ -15,7 +15,7 @@ public struct PaymentsState: Sendable, Equatable {
     /// Makes `changes` part of the state.
     public mutating func apply(_ changes: consuming PaymentChanges) {
         for (id, account) in changes.accounts { self.accounts[id] = account }
-        for (id, transfer) in changes.transfers { self.transfers[id] = transfer }
+        for transfer in changes.transfers.values { self.transfers[transfer.id] = transfer }
         for (id, expiry) in changes.openPending { self.openPending[id] = expiry }
     }
 
@@ -28,7 +28,7 @@ public struct PaymentsState: Sendable, Equatable {
 /// Uncommitted changes layered over a ``PaymentsState``.
 public struct PaymentChanges: Sendable {
     var accounts: [DomainID: Account] = [:]
-    var transfers: [DomainID: Transfer] = [:]
+    var transfers = TransferTable()
     /// `nil` value: the pending transfer closed.
     var openPending: [DomainID: UInt64?] = [:]
 
