@@ -7,6 +7,9 @@ import TallyLMDB
 extension Committer {
     /// Decides one request against committed state plus the batch so far.
     func decide(_ pending: PreparedAppend, txn: inout WriteTransaction, overlay: inout BatchOverlay) throws -> Decision {
+        if pending.eventCount == 1, pending.streams.count == 1, let stream = pending.streams.first, let event = stream.events.first {
+            return try self.decideOne(pending, stream: stream, key: event.key, txn: &txn, overlay: overlay)
+        }
         // Idempotency first: a retry of a committed append must succeed even though the
         // stream has moved on since.
         var allIDs: [EventKey] = []
@@ -36,16 +39,30 @@ extension Committer {
         for stream in pending.streams {
             let current = try self.head(of: stream, txn: &txn, overlay: overlay)
             heads.append(current)
-            guard stream.expectedVersion.accepts(current: current) else {
-                let actual = current.map { "version \($0)" } ?? "no stream"
-                return .reject(
-                    LogError(
-                        .wrongExpectedVersion,
-                        "stream \(stream.streamID) is at \(actual), but the append expected \(stream.expectedVersion)",
-                        actualVersion: current))
-            }
+            guard stream.expectedVersion.accepts(current: current) else { return .reject(Self.wrongVersion(stream, current)) }
         }
         return .accept(heads: heads)
+    }
+
+    /// ``decide(_:txn:overlay:)`` for an append of one event (every payment command's): the
+    /// same checks in the same order, without the per-append arrays.
+    private func decideOne(
+        _ pending: PreparedAppend, stream: PreparedStream, key: EventKey, txn: inout WriteTransaction, overlay: BatchOverlay
+    ) throws -> Decision {
+        let (found, checkpoint) = self.tail.withLockedValue { tail in (overlay.ids[key] ?? tail.ids[key], tail.checkpoint) }
+        if let position = try found ?? self.persistedPosition(of: key, checkpoint: checkpoint, txn: &txn) {
+            return try self.duplicateDecision(pending, positions: [position], txn: &txn)
+        }
+        let current = try self.head(of: stream, txn: &txn, overlay: overlay)
+        guard stream.expectedVersion.accepts(current: current) else { return .reject(Self.wrongVersion(stream, current)) }
+        return .accept(heads: [current])
+    }
+
+    private static func wrongVersion(_ stream: PreparedStream, _ current: UInt64?) -> LogError {
+        let actual = current.map { "version \($0)" } ?? "no stream"
+        return LogError(
+            .wrongExpectedVersion, "stream \(stream.streamID) is at \(actual), but the append expected \(stream.expectedVersion)",
+            actualVersion: current)
     }
 
     /// Checks that every event of a full retry matches what is stored.
@@ -87,11 +104,17 @@ extension Committer {
             }
             return tail.checkpoint
         }
-        guard checkpoint > 0 else { return result }
-        for (index, id) in ids.enumerated() where result[index] == nil && self.state.persistedIDs.mayContain(id.bloomHash) {
-            result[index] = try txn.withCursor(self.databases.ids) { cursor in try IDRunKeys.position(of: id, cursor: &cursor) }
+        for (index, id) in ids.enumerated() where result[index] == nil {
+            result[index] = try self.persistedPosition(of: id, checkpoint: checkpoint, txn: &txn)
         }
         return result
+    }
+
+    /// Where the persisted `ids` index (up to `checkpoint`) stores `id`, or `nil`; the Bloom
+    /// filter answers most new ids without a seek.
+    private func persistedPosition(of id: EventKey, checkpoint: UInt64, txn: inout WriteTransaction) throws -> UInt64? {
+        guard checkpoint > 0, self.state.persistedIDs.mayContain(id.bloomHash) else { return nil }
+        return try txn.withCursor(self.databases.ids) { cursor in try IDRunKeys.position(of: id, cursor: &cursor) }
     }
 
     /// A stream's current version: batch, tail, cache, then persisted index.

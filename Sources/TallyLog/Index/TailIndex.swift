@@ -13,13 +13,20 @@ struct TailIndex: Sendable {
         let key: EventKey
     }
 
-    /// A stream's versions in the tail: `positions[i]` holds version `firstVersion + i`.
+    /// A stream's versions in the tail: `first` holds version `firstVersion`, `rest[i]`
+    /// version `firstVersion + 1 + i`. A stream with one event in the tail (a transfer's,
+    /// always) holds no array: nothing to allocate when it is added or free when it is dropped.
     struct Stream: Sendable {
         var firstVersion: UInt64
-        var positions: [UInt64]
+        var first: UInt64
+        var rest: [UInt64] = []
         /// Positions ``TailIndex/dropOldest(_:newCheckpoint:)`` is about to drop (0 otherwise).
         var dropping = 0
-        var lastVersion: UInt64 { self.firstVersion + UInt64(self.positions.count) - 1 }
+        /// Versions held.
+        var count: Int { 1 + self.rest.count }
+        var lastVersion: UInt64 { self.firstVersion + UInt64(self.rest.count) }
+        /// Every position held, by version from `firstVersion`.
+        var positions: [UInt64] { [self.first] + self.rest }
     }
 
     /// Positions up to here are in the persisted index.
@@ -59,9 +66,10 @@ struct TailIndex: Sendable {
         // view (copying the Stream out and back would copy its array on every add).
         if let index = self.streams.index(forKey: first.streamID) {
             precondition(self.streams.values[index].lastVersion + 1 == first.version, "stream \(first.streamID) version gap in tail")
-            self.streams.values[index].positions.append(contentsOf: run.lazy.map(\.position))
+            self.streams.values[index].rest.append(contentsOf: run.lazy.map(\.position))
         } else {
-            self.streams[first.streamID] = Stream(firstVersion: first.version, positions: run.map(\.position))
+            self.streams[first.streamID] = Stream(
+                firstVersion: first.version, first: first.position, rest: run.count == 1 ? [] : run.dropFirst().map(\.position))
         }
     }
 
@@ -82,8 +90,8 @@ struct TailIndex: Sendable {
             guard let index = self.streams.index(forKey: streamID) else { preconditionFailure("tail stream \(streamID) missing") }
             let stream = self.streams.values[index]
             let dropping = stream.dropping + runEnd - runStart
-            precondition(dropping <= stream.positions.count, "tail stream order broken")
-            if dropping == stream.positions.count {
+            precondition(dropping <= stream.count, "tail stream order broken")
+            if dropping == stream.count {
                 self.streams.remove(at: index)
             } else {
                 if stream.dropping == 0 { partial.append(streamID) }
@@ -95,7 +103,8 @@ struct TailIndex: Sendable {
             // Gone already when a later run of it took the rest.
             guard let index = self.streams.index(forKey: streamID) else { continue }
             let dropping = self.streams.values[index].dropping
-            self.streams.values[index].positions.removeFirst(dropping)
+            self.streams.values[index].first = self.streams.values[index].rest[dropping - 1]
+            self.streams.values[index].rest.removeFirst(dropping)
             self.streams.values[index].firstVersion += UInt64(dropping)
             self.streams.values[index].dropping = 0
         }
