@@ -10,9 +10,10 @@ final class DomainListener: CommitListener, Sendable {
         self.operations = operations
     }
 
-    func batchCommitted() {
-        self.payments.batchCommitted()
-        self.operations.batchCommitted()
+    func batchCommitted(acknowledge: () -> Void) {
+        // Operations swaps its state in; payments acknowledges before it merges its batch.
+        self.operations.batchCommitted {}
+        self.payments.batchCommitted(acknowledge: acknowledge)
     }
 
     func batchFailed() {

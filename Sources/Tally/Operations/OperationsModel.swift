@@ -31,14 +31,16 @@ final class OperationsModel: CommitListener, @unchecked Sendable {
         return body(self.committed)
     }
 
-    func batchCommitted() {
+    func batchCommitted(acknowledge: () -> Void) {
         self.eventsSinceCheckpoint += self.batchEvents
         self.batchEvents = 0
-        guard let pending = self.pending else { return }
-        self.pending = nil
-        self.lock.lock()
-        self.committed = pending
-        self.lock.unlock()
+        if let pending = self.pending {
+            self.pending = nil
+            self.lock.lock()
+            self.committed = pending
+            self.lock.unlock()
+        }
+        acknowledge()
     }
 
     func batchFailed() {

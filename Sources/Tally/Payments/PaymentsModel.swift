@@ -41,11 +41,16 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
 
     // MARK: CommitListener (writer thread)
 
-    func batchCommitted() {
+    func batchCommitted(acknowledge: () -> Void) {
         self.eventsSinceCheckpoint += self.batchEvents
         self.batchEvents = 0
-        guard !self.batch.isEmpty else { return }
-        self.committed.withLock { $0.apply(self.batch) }
+        guard !self.batch.isEmpty else { return acknowledge() }
+        // Callers resume first and send their next commands while the batch is merged; a
+        // read that follows an acknowledgement waits on the lock until it is in.
+        self.committed.withLock { state in
+            acknowledge()
+            state.apply(self.batch)
+        }
         self.batch.removeAll()
     }
 

@@ -112,9 +112,8 @@ extension Committer {
             return
         }
         CrashPoint.afterCommit.hit()
-        self.listener?.batchCommitted()
         self.metrics.record(batchEvents: overlay.written.count, requests: batch.count, duration: ContinuousClock.now - started)
-        self.publish(overlay: overlay, seal: sealBytes, recordedAt: recordedAt) {
+        let acknowledge = {
             for (index, request) in batch.enumerated() {
                 if let finish = finishers[index] {
                     finish(nil)
@@ -127,6 +126,14 @@ extension Committer {
                 case nil: preconditionFailure("a request of the batch got no outcome")
                 }
             }
+        }
+        // The listener (the write models) takes its readers' lock, lets the log publish and
+        // acknowledge, then applies the batch; so does the log with its tail.
+        guard let listener = self.listener else {
+            return self.publish(overlay: overlay, seal: sealBytes, recordedAt: recordedAt, acknowledge: acknowledge)
+        }
+        listener.batchCommitted {
+            self.publish(overlay: overlay, seal: sealBytes, recordedAt: recordedAt, acknowledge: acknowledge)
         }
     }
 
@@ -151,8 +158,13 @@ extension Committer {
         self.state.lastRecordedAt = recordedAt
         // The tail now holds these streams' heads and is asked before the cache; drop cached
         // entries so none is stale once the indexer moves the stream out of the tail.
-        if !self.state.heads.isEmpty {
+        // (Through the smaller of the two: the cache holds only streams found in the persisted
+        // index, often a handful, while a batch of transfers writes thousands of new streams.)
+        if self.state.heads.count > overlay.heads.count {
             for stream in overlay.heads.keys { self.state.heads.removeValue(forKey: stream) }
+        } else if !self.state.heads.isEmpty {
+            let stale = self.state.heads.keys.filter { overlay.heads[$0] != nil }
+            for stream in stale { self.state.heads.removeValue(forKey: stream) }
         }
         self.tail.withLockedValue { tail in
             // The head moves first: whoever sees it (a caller, a subscriber) and then reads the

@@ -80,8 +80,13 @@ enum PendingRequest: Sendable {
 /// Told on the writer thread whether each batch became durable, so state kept beside the
 /// log (the payments write model) publishes only what was committed.
 public protocol CommitListener: AnyObject, Sendable {
-    /// The batch's writes are durable.
-    func batchCommitted()
+    /// The batch's writes are durable: make what its commands staged visible to readers.
+    ///
+    /// `acknowledge` resumes the batch's callers (and fills the log's tail index); call it
+    /// exactly once. A listener with much to apply calls it while holding the lock its
+    /// readers take, then applies: callers send their next request meanwhile, and a read
+    /// that follows an acknowledgement waits on the lock until the batch is in.
+    func batchCommitted(acknowledge: () -> Void)
     /// The batch was not committed: forget what its commands staged.
     func batchFailed()
     /// Snapshots of the state as of the last committed batch, to keep behind the log (none
