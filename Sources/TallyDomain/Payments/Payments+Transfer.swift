@@ -65,14 +65,11 @@ extension Payments {
         }
         guard let debit = changes.account(transfer.debitAccount, state) else { throw self.notFound(transfer.debitAccount) }
         guard let credit = changes.account(transfer.creditAccount, state) else { throw self.notFound(transfer.creditAccount) }
-        for account in [debit, credit] where account.isClosed {
-            throw Rejection(.accountClosed, "account \(account.id) is closed and takes no new transfers")
-        }
-        for account in [debit, credit] where account.currency != transfer.currency {
-            throw Rejection(
-                .currencyMismatch,
-                "transfer \(transfer.id) is in \(transfer.currency) but account \(account.id) holds \(account.currency)")
-        }
+        // Debit first, then credit (written out: an array of the two cost two allocations a transfer).
+        if debit.isClosed { throw Self.closed(debit) }
+        if credit.isClosed { throw Self.closed(credit) }
+        if debit.currency != transfer.currency { throw Self.currencyMismatch(transfer, debit) }
+        if credit.currency != transfer.currency { throw Self.currencyMismatch(transfer, credit) }
         let isPending = transfer.kind == .pending
         // Overflow: each balance that grows, and the sums the limits compare.
         let debitSide = isPending ? debit.debitsPending : debit.debitsPosted
@@ -101,6 +98,15 @@ extension Payments {
             }
         }
         return (debit, credit)
+    }
+
+    private static func closed(_ account: Account) -> Rejection {
+        Rejection(.accountClosed, "account \(account.id) is closed and takes no new transfers")
+    }
+
+    private static func currencyMismatch(_ transfer: Transfer, _ account: Account) -> Rejection {
+        Rejection(
+            .currencyMismatch, "transfer \(transfer.id) is in \(transfer.currency) but account \(account.id) holds \(account.currency)")
     }
 
     static func closePending(
