@@ -115,11 +115,12 @@ def bar(name, value, target, why="", lower=False, load_reached=True):
                 f"{'met' if met else '**not met**'} | {'' if met else why} |")
 
 bar("W1 / raw append (batch 1,000, no index)", w1 / raw1000 if w1 and raw1000 else None, 0.5,
-    "perf (2026-12-06): one client, so the client's checks and the writer take turns; the writer thread is busy ~75% of the "
-    "run: the tail index's add ~22% of its time, the append's decide (event-id and stream-version lookups) ~17%, the record "
-    "write with its SHA-256 seal ~17%, LMDB's page writes and commit ~15% (the index flush falls outside a 200 k-event run: "
-    "the tail holds 200 k); the client ~20% of the wall time (the checks, on two tasks for large appends, and building the "
-    f"events). Raw LMDB with two random-keyed index puts a record reaches {fmt(raw_idx)} events/s here. The format's own "
+    "perf (2026-12-06, after the callers are resumed before the tail is filled): the writer thread is the limit, busy "
+    "~90% of the run; of its time the tail index's add ~22% (now while the client prepares its next append), the record "
+    "write with its SHA-256 seal ~17%, the append's decide (event-id and stream-version lookups) ~16%, LMDB's page writes "
+    "and commit most of the rest (the index flush falls outside a 200 k-event run: the tail holds 200 k); the client's "
+    "checks run on two tasks beside it. "
+    f"Raw LMDB with two random-keyed index puts a record reaches {fmt(raw_idx)} events/s here. The format's own "
     f"floor (lmdb_format_floor.c: format v1's checks, record, chain and seal in plain C on one thread) reaches "
     f"{ratio(num(format_floor, 'floor_events_per_second'), num(format_floor, 'raw_events_per_second'))} of raw appends "
     f"measured beside it, {ratio(num(format_floor, 'writer_floor_events_per_second'), num(format_floor, 'raw_events_per_second'))} "
@@ -138,11 +139,12 @@ bar("W2 256 tasks / SQLite single writer", single256 / sqlite_w2 if single256 an
 t8000 = num(find(tally, workload="b8000-transfers"), "transfers_per_second")
 a8000 = num(find(tally, workload="b8000-batch"), "events_per_second")
 bar("transfers / own append, batch 8,000", t8000 / a8000 if t8000 and a8000 else None, 0.5,
-    "perf (2026-12-06): the log's writer thread is the limit, busy ~85% of the run (the rest: the client building and "
-    "checking the next batch); of its time: applying the batch to the committed write model ~19%, deciding the transfers "
-    "~15%, the tail index ~14%, the log's decide ~12%, the index flush ~10% (the payments snapshot in it ~3%), the record "
-    "write ~8%; string hashing and table growth across the layered tables ~25% and retain/release ~15% of it. No single "
-    "hot spot: each transfer is its own stream (docs/benchmarks.md, 'Transfers: work moved off the writer thread')")
+    "perf (2026-12-06, later): the log's writer thread is the limit, busy ~90% of the run; of its time: deciding and "
+    "appending inside the commands ~43% (the payments decision ~12%, the log's decide ~9%, the record write ~7%), the "
+    "tail index and the write model's merge ~22% (after the callers are resumed: they overlap the client's next batch), "
+    "the index flush ~15%, LMDB's commit most of the rest; retain/release of the transfers' and accounts' string fields "
+    "~13% across all of it. No single hot spot: each transfer is its own stream (docs/benchmarks.md, 'The format's floor, "
+    "and acknowledging before indexing')")
 scan = num(find(tally, workload="scan"), "records_per_second")
 raw_scan = num(raw_after("scan_verify", 1000, 0), "events_per_second")
 bar("verifying scan / raw cursor scan with XXH3", scan / raw_scan if scan and raw_scan else None, 0.5,
