@@ -106,15 +106,37 @@ out.append("\nFor latencies the ratio is the other's time over Tally's (above 1:
 
 # The bars of the other issues, each measured in this run.
 bars = []
-def bar(name, value, target, why="", lower=False, load_reached=True):
+def bar(name, value, target, why="", lower=False, load_reached=True, rounds=None):
     """One bar: `value` against `target` (at least, or with lower=True at most); `why` is
     shown only where it falls short. A bar measured under a load the run did not reach
-    (load_reached=False) is not met whatever its value."""
+    (load_reached=False) is not met whatever its value. With `rounds` (the ratios of
+    alternating rounds), the value is their median and the rounds are listed beside it."""
+    if rounds:
+        value = sorted(rounds)[len(rounds) // 2]
     met = load_reached and value is not None and (value <= target if lower else value >= target)
-    bars.append(f"| {name} | {f'{value:.2f}' if value is not None else 'n/a'} | {'≤' if lower else '≥'} {target} | "
+    shown = f"{value:.2f}" if value is not None else "n/a"
+    if rounds:
+        shown += f" (median of {len(rounds)} alternating rounds: {', '.join(f'{r:.2f}' for r in rounds)})"
+    bars.append(f"| {name} | {shown} | {'≤' if lower else '≥'} {target} | "
                 f"{'met' if met else '**not met**'} | {'' if met else why} |")
 
+
+alternating = load("alternating.jsonl")
+
+
+def alternating_ratios(tally_workload, tally_key, raw_workload):
+    """Tally's rate over raw LMDB's in each round of run.sh's alternating phase (the two take
+    turns, so a slow or fast minute of the machine falls on both)."""
+    ratios = []
+    for r in sorted({row["round"] for row in alternating if "round" in row}):
+        mine = num(find(alternating, round=r, peer="tally", workload=tally_workload), tally_key)
+        limit = num(find(alternating, round=r, peer="lmdb-raw", workload=raw_workload), "events_per_second")
+        if mine and limit:
+            ratios.append(mine / limit)
+    return ratios
+
 bar("W1 / raw append (batch 1,000, no index)", w1 / raw1000 if w1 and raw1000 else None, 0.5,
+    rounds=alternating_ratios("batch", "events_per_second", "append"), why=
     "perf (2026-12-06, after the callers are resumed before the tail is filled): the writer thread is the limit, busy "
     "~90% of the run; of its time the tail index's add ~22% (now while the client prepares its next append), the record "
     "write with its SHA-256 seal ~17%, the append's decide (event-id and stream-version lookups) ~16%, LMDB's page writes "
@@ -148,6 +170,7 @@ bar("transfers / own append, batch 8,000", t8000 / a8000 if t8000 and a8000 else
 scan = num(find(tally, workload="scan"), "records_per_second")
 raw_scan = num(raw_after("scan_verify", 1000, 0), "events_per_second")
 bar("verifying scan / raw cursor scan with XXH3", scan / raw_scan if scan and raw_scan else None, 0.5,
+    rounds=alternating_ratios("scan", "records_per_second", "scan_verify"), why=
     "perf (2026-12-06): the SHA-256 of every record byte for the seals is half of the scan's CPU (the raw scan computes "
     "only XXH3), LMDB's cursor a quarter, the record's parse an eighth; the log is checked in 4 parts on their own "
     "threads (records, chain and seals in one pass each) beside the index reads, and both cores are busy. The records "
