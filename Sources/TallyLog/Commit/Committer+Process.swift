@@ -13,6 +13,16 @@ extension Committer {
         case reject(LogError)
     }
 
+    /// What a committed batch owes its callers.
+    struct CommittedBatch {
+        /// One per request: an append's result (`nil` for a command).
+        var outcomes: [Result<AppendResult, LogError>?]
+        /// One per request: a command's finisher (`nil` for an append).
+        var finishers: [(@Sendable (LogError?) -> Void)?]
+        /// The commit's seal (empty when it wrote no event).
+        var seal: [UInt8]
+    }
+
     /// Decides, writes and commits one batch, then resumes its callers.
     func process(_ batch: [PendingRequest]) {
         if let failure = self.failureReason {
@@ -20,8 +30,6 @@ extension Committer {
             return
         }
         let started = ContinuousClock.now
-        var outcomes = [Result<AppendResult, LogError>?](repeating: nil, count: batch.count)
-        var finishers = [(@Sendable (LogError?) -> Void)?](repeating: nil, count: batch.count)
         var overlay = BatchOverlay(nextPosition: self.state.nextPosition, lastChecksum: self.state.lastChecksum)
         // The batch's tables are reused from batch to batch: no growing from empty each time.
         swap(&overlay.ids, &self.state.scratchBatchIDs)
@@ -35,21 +43,47 @@ extension Committer {
             swap(&overlay.heads, &self.state.scratchBatchHeads)
             swap(&overlay.written, &self.state.scratchWritten)
         }
-        let firstPosition = overlay.nextPosition
-        var seal = SealChain(previous: self.state.lastSeal, first: firstPosition)
-        var sealBytes: [UInt8] = []
         let recordedAt = max(wallClockNanoseconds(), self.state.lastRecordedAt)
-        let failAll = { (error: LogError) in
+        guard let committed = self.commit(batch, overlay: &overlay, recordedAt: recordedAt) else { return }
+        CrashPoint.afterCommit.hit()
+        self.metrics.record(batchEvents: overlay.written.count, requests: batch.count, duration: ContinuousClock.now - started)
+        let acknowledge = {
             for (index, request) in batch.enumerated() {
-                if let finish = finishers[index] { finish(error) } else if case .append(let append) = request {
-                    append.continuation.resume(throwing: error)
+                if let finish = committed.finishers[index] {
+                    finish(nil)
+                    continue
+                }
+                guard case .append(let pending) = request else { continue }
+                switch committed.outcomes[index] {
+                case .success(let result): pending.continuation.resume(returning: result)
+                case .failure(let error): pending.continuation.resume(throwing: error)
+                case nil: preconditionFailure("a request of the batch got no outcome")
                 }
             }
-            self.listener?.batchFailed()
         }
+        // The listener (the write models) takes its readers' lock, lets the log publish and
+        // acknowledge, then applies the batch; so does the log with its tail.
+        guard let listener = self.listener else {
+            return self.publish(overlay: overlay, seal: committed.seal, recordedAt: recordedAt, acknowledge: acknowledge)
+        }
+        listener.batchCommitted {
+            self.publish(overlay: overlay, seal: committed.seal, recordedAt: recordedAt, acknowledge: acknowledge)
+        }
+    }
+
+    /// Decides and writes every request of `batch` in one write transaction, then commits it.
+    /// `nil` when nothing was committed; then every caller has been failed already.
+    private func commit(_ batch: [PendingRequest], overlay batchOverlay: inout BatchOverlay, recordedAt: UInt64) -> CommittedBatch? {
+        // Commands append through an escaping closure, which cannot capture an inout: swap in a local.
+        var overlay = BatchOverlay(nextPosition: 0, lastChecksum: 0)
+        swap(&overlay, &batchOverlay)
+        defer { swap(&overlay, &batchOverlay) }
+        var committed = CommittedBatch(
+            outcomes: .init(repeating: nil, count: batch.count), finishers: .init(repeating: nil, count: batch.count), seal: [])
+        let firstPosition = overlay.nextPosition
+        var seal = SealChain(previous: self.state.lastSeal, first: firstPosition)
         do {
-            // Commands call back into the batch through a closure; it reaches the
-            // (noncopyable) transaction through this pointer. Deinitialising it aborts.
+            // That closure reaches the (noncopyable) transaction through this pointer; deinitialising it aborts.
             let transaction = UnsafeMutablePointer<WriteTransaction>.allocate(capacity: 1)
             transaction.initialize(to: try self.environment.beginWrite())
             var moved = false
@@ -85,56 +119,52 @@ extension Committer {
             for (index, request) in batch.enumerated() {
                 switch request {
                 case .append(let pending):
-                    outcomes[index] = decideAndWrite(pending.prepared)
+                    committed.outcomes[index] = decideAndWrite(pending.prepared)
                 case .command(let command):
-                    finishers[index] = command.run(CommitAppend(prepared: decideAndWrite))
+                    committed.finishers[index] = command.run(CommitAppend(prepared: decideAndWrite))
                 }
                 if let storageError { throw storageError }
             }
             if overlay.nextPosition > firstPosition {
-                sealBytes = try self.writeSeal(
+                committed.seal = try self.writeSeal(
                     seal, first: firstPosition, last: overlay.nextPosition - 1, txn: &transaction.pointee)
             }
             moved = true
-            let txn = transaction.move()
-            CrashPoint.beforeCommit.hit()
-            do {
-                try txn.commit()
-            } catch {
-                let failure = self.commitFailure("commit of positions \(firstPosition)...", error)
-                self.poison(failure)
-                failAll(Self.unhealthy(failure))
-                return
+            if let failure = self.commitDurably(transaction.move(), first: firstPosition) {
+                self.fail(batch, finishers: committed.finishers, with: failure)
+                return nil
             }
         } catch {
             // Nothing was committed: the transaction was aborted when it went out of scope.
-            failAll(self.classify(error))
-            return
+            self.fail(batch, finishers: committed.finishers, with: self.classify(error))
+            return nil
         }
-        CrashPoint.afterCommit.hit()
-        self.metrics.record(batchEvents: overlay.written.count, requests: batch.count, duration: ContinuousClock.now - started)
-        let acknowledge = {
-            for (index, request) in batch.enumerated() {
-                if let finish = finishers[index] {
-                    finish(nil)
-                    continue
-                }
-                guard case .append(let pending) = request else { continue }
-                switch outcomes[index] {
-                case .success(let result): pending.continuation.resume(returning: result)
-                case .failure(let error): pending.continuation.resume(throwing: error)
-                case nil: preconditionFailure("a request of the batch got no outcome")
-                }
+        return committed
+    }
+
+    /// Commits (and so syncs) a batch's transaction. A failure may be a failed fsync: it
+    /// turns the log unhealthy and is returned as the error for the batch's callers.
+    private func commitDurably(_ txn: consuming WriteTransaction, first: UInt64) -> LogError? {
+        CrashPoint.beforeCommit.hit()
+        do {
+            try txn.commit()
+            return nil
+        } catch {
+            let failure = self.commitFailure("commit of positions \(first)...", error)
+            self.poison(failure)
+            return Self.unhealthy(failure)
+        }
+    }
+
+    /// Fails every caller of a batch that was not committed: commands through the finishers
+    /// they returned (if they ran), appends directly.
+    private func fail(_ batch: [PendingRequest], finishers: [(@Sendable (LogError?) -> Void)?], with error: LogError) {
+        for (index, request) in batch.enumerated() {
+            if let finish = finishers[index] { finish(error) } else if case .append(let append) = request {
+                append.continuation.resume(throwing: error)
             }
         }
-        // The listener (the write models) takes its readers' lock, lets the log publish and
-        // acknowledge, then applies the batch; so does the log with its tail.
-        guard let listener = self.listener else {
-            return self.publish(overlay: overlay, seal: sealBytes, recordedAt: recordedAt, acknowledge: acknowledge)
-        }
-        listener.batchCommitted {
-            self.publish(overlay: overlay, seal: sealBytes, recordedAt: recordedAt, acknowledge: acknowledge)
-        }
+        self.listener?.batchFailed()
     }
 
     /// After a durable commit: advances the head, acknowledges the batch's callers, adds the
