@@ -16,9 +16,13 @@ extension Ledger {
         let payments = self.payments
         // Posted transfers' events are made here, off the log's writer thread.
         let speculations = linked ? nil : await PaymentsModel.speculate(commands, metadata: metadata)
-        return try await self.log.withinCommit { append in
+        let outcomes = try await self.log.withinCommit { append in
             payments.execute(commands, linked: linked, now: wallClockNow(), metadata: metadata, speculations: speculations, append: append)
         }
+        // Held to here so that the last release, and freeing the batch's thousands of
+        // requests and events, happens in this task and not on the log's writer thread.
+        withExtendedLifetime((commands, speculations)) {}
+        return outcomes
     }
 
     private func one(_ command: PaymentCommand) async throws -> PaymentOutcome {
