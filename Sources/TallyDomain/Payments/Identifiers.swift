@@ -5,6 +5,9 @@
 public struct DomainID: Hashable, Sendable, Comparable, CustomStringConvertible, ExpressibleByStringLiteral {
     /// The id as given.
     public let rawValue: String
+    /// ``IDHash`` of `rawValue`, computed once: the write model looks ids up in tables
+    /// several times a transfer, and each lookup then costs no pass over the bytes.
+    private let keyedHash: UInt64
 
     /// The most bytes an id may have.
     public static let bytesMax = 64
@@ -21,6 +24,7 @@ public struct DomainID: Hashable, Sendable, Comparable, CustomStringConvertible,
                 "\(field) \"\(rawValue)\" may use only letters, digits and . _ : - (found \(Unicode.Scalar(byte).escaped(asASCII: true)))")
         }
         self.rawValue = rawValue
+        self.keyedHash = IDHash.hash(bytes)
     }
 
     /// For literals in code and tests; traps on an invalid literal.
@@ -42,6 +46,14 @@ public struct DomainID: Hashable, Sendable, Comparable, CustomStringConvertible,
     public var description: String { self.rawValue }
 
     public static func < (lhs: DomainID, rhs: DomainID) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    public static func == (lhs: DomainID, rhs: DomainID) -> Bool { lhs.keyedHash == rhs.keyedHash && lhs.rawValue == rhs.rawValue }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(self.keyedHash) }
+
+    /// What Swift's tables call to place a key: the hash made once, mixed with the table's
+    /// seed, without a `Hasher` (whose setup and finish cost more than the rest of a lookup).
+    public func _rawHashValue(seed: Int) -> Int { IDHash.seeded(self.keyedHash, seed) }
 }
 
 /// A currency code: 2 to 8 uppercase letters or digits (`APX`, `USD`, `CREDIT1`).
