@@ -11,6 +11,17 @@ public enum XXH3 {
         _hash(bytes.baseAddress, bytes.count)
     }
 
+    /// The XXH3-64 hash of `bytes` with `seed` (for hash tables keyed per process).
+    @inlinable
+    public static func hash(_ bytes: UnsafeRawBufferPointer, seed: UInt64) -> UInt64 {
+        _hash(bytes.baseAddress, bytes.count, seed: seed)
+    }
+
+    @usableFromInline
+    static func _hash(_ pointer: UnsafeRawPointer?, _ count: Int, seed: UInt64) -> UInt64 {
+        XXH3_64bits_withSeed(pointer, count, seed)
+    }
+
     /// The XXH3-64 hash of the bytes of `value`.
     public static func hash(_ bytes: some Sequence<UInt8>) -> UInt64 {
         let array = Array(bytes)

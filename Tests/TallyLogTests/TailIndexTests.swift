@@ -24,7 +24,7 @@ import Testing
                     let version = versions[stream].map { $0 + 1 } ?? 0
                     versions[stream] = version
                     let id = UUID()
-                    run.append(TailIndex.Entry(position: position, streamID: stream, version: version, key: EventKey(id)))
+                    run.append(TailIndex.Entry(position: position, stream: StreamKey(stream), version: version, key: EventKey(id)))
                     model.append((position, stream, version, id))
                 }
                 tail.add(run)
@@ -43,9 +43,9 @@ import Testing
                 }
                 #expect(Set(tail.streams.keys) == Set(expected.keys), "round \(round) after dropping to \(checkpoint)")
                 for (stream, value) in expected {
-                    #expect(tail.streams[stream]?.firstVersion == value.first, "\(stream)")
-                    #expect(tail.streams[stream]?.positions == value.positions, "\(stream)")
-                    #expect(tail.streams[stream]?.dropping == 0, "\(stream)")
+                    #expect(tail.streams[StreamKey(stream)]?.firstVersion == value.first, "\(stream)")
+                    #expect(tail.streams[StreamKey(stream)]?.positions == value.positions, "\(stream)")
+                    #expect(tail.streams[StreamKey(stream)]?.dropping == 0, "\(stream)")
                 }
                 // Dropped ids are gone, held ones found.
                 for entry in model.prefix(Int(checkpoint)).suffix(count) { #expect(tail.position(of: entry.id) == nil) }

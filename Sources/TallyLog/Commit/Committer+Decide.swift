@@ -123,15 +123,15 @@ extension Committer {
     /// stream written since is in the tail, which is asked first, and its cache entry is
     /// dropped at publish.
     private func head(of stream: PreparedStream, txn: inout WriteTransaction, overlay: BatchOverlay) throws -> UInt64? {
-        if let version = overlay.heads[stream.streamID] { return version }
-        if let tailHead = self.tail.withLockedValue({ $0.streams[stream.streamID]?.lastVersion }) { return tailHead }
-        if let cached = self.state.heads[stream.streamID] { return cached }
+        if let version = overlay.heads[stream.key] { return version }
+        if let tailHead = self.tail.withLockedValue({ $0.streams[stream.key]?.lastVersion }) { return tailHead }
+        if let cached = self.state.heads[stream.key] { return cached }
         guard self.state.persistedStreams.mayContain(XXH3.hash(stream.streamBytes)) else { return nil }
         let version = try txn.withCursor(self.databases.streams) { cursor in
             try persistedHead(of: stream.streamBytes, cursor: &cursor)
         }
         if self.state.heads.count >= Limits.headCacheStreamsMax { self.state.heads.removeAll(keepingCapacity: true) }
-        self.state.heads[stream.streamID] = .some(version)
+        self.state.heads[stream.key] = .some(version)
         return version
     }
 }

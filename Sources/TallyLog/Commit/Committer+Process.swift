@@ -204,7 +204,7 @@ extension Committer {
             // One run per stream segment: the tail hashes each stream id once per run.
             var runStart = overlay.written.startIndex
             for index in overlay.written.indices.dropFirst()
-            where overlay.written[index].streamID != overlay.written[index - 1].streamID {
+            where overlay.written[index].stream != overlay.written[index - 1].stream {
                 tail.add(overlay.written[runStart..<index])
                 runStart = index
             }
@@ -264,12 +264,12 @@ extension Committer {
                 overlay.lastChecksum = checksum
                 overlay.ids.insert(event.key, position: position)
                 overlay.written.append(
-                    TailIndex.Entry(position: position, streamID: stream.streamID, version: version, key: event.key))
+                    TailIndex.Entry(position: position, stream: stream.key, version: version, key: event.key))
                 positions.append(position)
                 overlay.nextPosition = position + 1
                 version += 1
             }
-            overlay.heads[stream.streamID] = version - 1
+            overlay.heads[stream.key] = version - 1
             versions.append(version - 1)
         }
         return AppendResult(positions: positions, streamVersions: versions, wasDuplicate: false)

@@ -2,7 +2,8 @@ import Foundation
 
 /// One stream of an append, validated and pre-encoded.
 struct PreparedStream: Sendable {
-    let streamID: String
+    let key: StreamKey
+    var streamID: String { self.key.id }
     let streamBytes: [UInt8]
     let expectedVersion: ExpectedVersion
     let events: [PreparedEvent]
@@ -86,7 +87,7 @@ extension PendingAppend {
             }
             prepared.append(
                 PreparedStream(
-                    streamID: stream.streamID, streamBytes: streamBytes, expectedVersion: stream.expectedVersion,
+                    key: StreamKey(stream.streamID), streamBytes: streamBytes, expectedVersion: stream.expectedVersion,
                     events: preparedEvents))
         }
         return prepared

@@ -11,7 +11,7 @@ final class WriterState: @unchecked Sendable {
     var lastSeal: SealChain.Seal
     var lastRecordedAt: UInt64
     /// Stream → last version, or `nil` for "known not to exist". Committed facts only.
-    var heads: [String: UInt64?] = [:]
+    var heads: [StreamKey: UInt64?] = [:]
     /// The runs of the persisted `ids` index, oldest first (see ``IDRun``).
     var idRuns: [IDRun] = []
     /// Every event id in the persisted `ids` index (maybe-present answers only).
@@ -21,7 +21,7 @@ final class WriterState: @unchecked Sendable {
     /// Reused between batches so the commit path does not allocate per batch.
     var scratchBatchIDs = EventIDTable(minimumCapacity: 4_096)
     var scratchRequestIDs = EventIDTable(minimumCapacity: 4_096)
-    var scratchBatchHeads: [String: UInt64] = [:]
+    var scratchBatchHeads: [StreamKey: UInt64] = [:]
     var scratchWritten: [TailIndex.Entry] = []
 
     init(nextPosition: UInt64, lastChecksum: UInt64, lastSeal: SealChain.Seal, lastRecordedAt: UInt64) {
@@ -36,7 +36,7 @@ final class WriterState: @unchecked Sendable {
 struct BatchOverlay {
     var nextPosition: UInt64
     var lastChecksum: UInt64
-    var heads: [String: UInt64] = [:]
+    var heads: [StreamKey: UInt64] = [:]
     /// Ids written by this batch; taken from and returned to ``WriterState/scratchBatchIDs``.
     var ids = EventIDTable(minimumCapacity: 0)
     /// Events written, in position order, for the tail index after commit.

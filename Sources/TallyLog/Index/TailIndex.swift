@@ -8,9 +8,11 @@ import Foundation
 struct TailIndex: Sendable {
     struct Entry: Sendable {
         let position: UInt64
-        let streamID: String
+        let stream: StreamKey
         let version: UInt64
         let key: EventKey
+
+        var streamID: String { self.stream.id }
     }
 
     /// A stream's versions in the tail: `first` holds version `firstVersion`, `rest[i]`
@@ -34,7 +36,7 @@ struct TailIndex: Sendable {
     private(set) var entries: [Entry] = []
     private var start = 0
     private(set) var ids = EventIDTable()
-    private(set) var streams: [String: Stream] = [:]
+    private(set) var streams: [StreamKey: Stream] = [:]
 
     init(checkpoint: UInt64) {
         self.checkpoint = checkpoint
@@ -53,7 +55,7 @@ struct TailIndex: Sendable {
 
     /// Adds an event committed at `position`; positions arrive in order.
     mutating func add(position: UInt64, streamID: String, version: UInt64, id: UUID) {
-        self.add(CollectionOfOne(Entry(position: position, streamID: streamID, version: version, key: EventKey(id))))
+        self.add(CollectionOfOne(Entry(position: position, stream: StreamKey(streamID), version: version, key: EventKey(id))))
     }
 
     /// Adds consecutive events of one stream (consecutive positions and versions).
@@ -64,11 +66,11 @@ struct TailIndex: Sendable {
         for entry in run { self.ids.insert(entry.key, position: entry.position) }
         // One hash of the stream id, and the positions mutated in place through the values
         // view (copying the Stream out and back would copy its array on every add).
-        if let index = self.streams.index(forKey: first.streamID) {
+        if let index = self.streams.index(forKey: first.stream) {
             precondition(self.streams.values[index].lastVersion + 1 == first.version, "stream \(first.streamID) version gap in tail")
             self.streams.values[index].rest.append(contentsOf: run.lazy.map(\.position))
         } else {
-            self.streams[first.streamID] = Stream(
+            self.streams[first.stream] = Stream(
                 firstVersion: first.version, first: first.position, rest: run.count == 1 ? [] : run.dropFirst().map(\.position))
         }
     }
@@ -80,12 +82,12 @@ struct TailIndex: Sendable {
         // stream still holds (a new stream's only event, often) removes it there; otherwise
         // the count waits in `dropping` and the stream is trimmed once, after the loop.
         let dropped = self.entries[self.start..<(self.start + count)]
-        var partial: [String] = []
+        var partial: [StreamKey] = []
         var runStart = dropped.startIndex
         while runStart < dropped.endIndex {
-            let streamID = dropped[runStart].streamID
+            let streamID = dropped[runStart].stream
             var runEnd = runStart + 1
-            while runEnd < dropped.endIndex && dropped[runEnd].streamID == streamID { runEnd += 1 }
+            while runEnd < dropped.endIndex && dropped[runEnd].stream == streamID { runEnd += 1 }
             for entry in dropped[runStart..<runEnd] { self.ids.remove(entry.key) }
             guard let index = self.streams.index(forKey: streamID) else { preconditionFailure("tail stream \(streamID) missing") }
             let stream = self.streams.values[index]

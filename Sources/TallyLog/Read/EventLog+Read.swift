@@ -67,7 +67,7 @@ extension EventLog {
         guard count > 0 else { return [] }
         // Tail first, then the snapshot: anything the indexer moved out of the tail before
         // we looked is already committed in the persisted index the snapshot sees.
-        let tailStream = self.tail.withLockedValue { $0.streams[streamID] }
+        let tailStream = self.tail.withLockedValue { $0.streams[StreamKey(streamID)] }
         return try self.environment.read { txn in
             let persisted = try self.persistedPositions(
                 txn, streamBytes: streamBytes, from: fromVersion, direction: direction, limit: count)
