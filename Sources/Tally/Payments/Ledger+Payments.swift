@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 extension Ledger {
     /// Runs payment commands inside one group commit and returns one outcome per command.
     ///
@@ -16,13 +17,18 @@ extension Ledger {
         let payments = self.payments
         // Posted transfers' events are made here, off the log's writer thread.
         let speculations = linked ? nil : await PaymentsModel.speculate(commands, metadata: metadata)
-        let outcomes = try await self.log.withinCommit { append in
-            payments.execute(commands, linked: linked, now: wallClockNow(), metadata: metadata, speculations: speculations, append: append)
+        // The command reaches its inputs through a box this task empties once it is resumed:
+        // freeing a batch's thousands of requests and events then happens here, not on the
+        // log's writer thread (which drops its reference to the command later, when the next
+        // batch is taken, and would otherwise often be the last to let go).
+        let inputs = NIOLockedValueBox<(commands: [PaymentCommand], speculations: [PaymentsModel.Speculation?]?)?>(
+            (commands, speculations))
+        defer { inputs.withLockedValue { $0 = nil } }
+        return try await self.log.withinCommit { append in
+            guard let (commands, speculations) = inputs.withLockedValue({ $0 }) else { preconditionFailure("inputs taken before the commit") }
+            return payments.execute(
+                commands, linked: linked, now: wallClockNow(), metadata: metadata, speculations: speculations, append: append)
         }
-        // Held to here so that the last release, and freeing the batch's thousands of
-        // requests and events, happens in this task and not on the log's writer thread.
-        withExtendedLifetime((commands, speculations)) {}
-        return outcomes
     }
 
     private func one(_ command: PaymentCommand) async throws -> PaymentOutcome {
