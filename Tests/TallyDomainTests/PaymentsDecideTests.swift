@@ -99,6 +99,55 @@ import Testing
         #expect(throws: Rejection.self) { try PaymentsState(snapshot: bytes + [0]) }
         #expect(throws: Rejection.self) { try PaymentsState(snapshot: [9] + bytes.dropFirst()) }
     }
+
+    @Test func snapshotKeepsEveryFieldOfEveryKindAndState() throws {
+        var state = PaymentsState()
+        var changes = PaymentChanges()
+        var big = Account(id: "big", agent: "ops", currency: "CREDIT1", flags: .creditsMustNotExceedDebits)
+        big.debitsPosted = .max - 500
+        let events: [PaymentEvent] = [
+            .accountOpened(Account(id: "t", agent: "ops", currency: "CREDIT1")),
+            .accountOpened(big),
+            .transferCreated(Transfer(id: "p", kind: .posted, debitAccount: "t", creditAccount: "big", amount: .max - 1_000, currency: "CREDIT1", externalReference: "inv-7")),
+            .transferCreated(Transfer(id: "c", kind: .pending, debitAccount: "t", creditAccount: "big", amount: 300, currency: "CREDIT1", memo: "escrow", expiresAt: .max, timeoutNanoseconds: 1)),
+            .transferCommitted("c", amount: 128),
+            .transferCreated(Transfer(id: "v", kind: .pending, debitAccount: "t", creditAccount: "big", amount: 1, currency: "CREDIT1", expiresAt: 5, timeoutNanoseconds: 5)),
+            .transferVoided("v"),
+            .transferCreated(Transfer(id: "x", kind: .pending, debitAccount: "t", creditAccount: "big", amount: 2, currency: "CREDIT1", expiresAt: 6, timeoutNanoseconds: 6)),
+            .transferExpired("x"),
+            .transferCreated(Transfer(id: "r", kind: .reversal, debitAccount: "big", creditAccount: "t", amount: 100, currency: "CREDIT1", memo: "back", reversalOf: "c")),
+        ]
+        for event in events { try Payments.evolve(event, state: state, changes: &changes) }
+        state.apply(changes)
+        #expect(state.transfers["c"]?.reversedAmount == 100)
+        let restored = try PaymentsState(snapshot: state.snapshot())
+        #expect(restored == state)
+        #expect(restored.openPending == state.openPending)
+        // Every truncation is refused, never misread.
+        let bytes = state.snapshot()
+        for length in 0..<bytes.count { #expect((try? PaymentsState(snapshot: Array(bytes[..<length]))) == nil, "\(length)") }
+    }
+
+    /// Version 1 (u64 integers and lengths), as earlier releases wrote it, still restores:
+    /// an upgraded ledger keeps its checkpoint.
+    @Test func versionOneSnapshotStillRestores() throws {
+        var bytes: [UInt8] = [1]
+        func u64(_ value: UInt64) { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
+        func string(_ value: String) { u64(UInt64(value.utf8.count)); bytes.append(contentsOf: value.utf8) }
+        u64(2)
+        for (id, credits, debits) in [("a", UInt64(0), UInt64(7)), ("b", UInt64(7), UInt64(0))] {
+            string(id); string("g"); string("APX"); u64(0); bytes.append(0); bytes.append(0)
+            for value in [debits, credits, UInt64(0), UInt64(0)] { u64(value) }
+        }
+        u64(1)
+        string("t"); string("posted"); string("a"); string("b"); u64(7); string("APX")
+        bytes.append(contentsOf: [1]); string("rent"); bytes.append(contentsOf: [0, 0, 0, 0])
+        string("posted"); bytes.append(0); u64(0)
+        let state = try PaymentsState(snapshot: bytes)
+        #expect(state.accounts["a"]?.debitsPosted == 7)
+        #expect(state.accounts["b"]?.creditsPosted == 7)
+        #expect(state.transfers["t"] == Transfer(id: "t", kind: .posted, debitAccount: "a", creditAccount: "b", amount: 7, currency: "APX", memo: "rent"))
+    }
 }
 
 @Suite struct FlatJSONTests {

@@ -23,6 +23,23 @@ struct BinaryWriter {
         self.u8(value == nil ? 0 : 1)
         if let value { self.u64(value) }
     }
+
+    /// An unsigned LEB128 integer: 7 bits a byte, low first (1 byte below 128, at most 10).
+    mutating func varint(_ value: UInt64) {
+        var rest = value
+        while rest >= 0x80 {
+            self.bytes.append(UInt8(truncatingIfNeeded: rest) | 0x80)
+            rest >>= 7
+        }
+        self.bytes.append(UInt8(rest))
+    }
+
+    /// A string as its byte count (``varint(_:)``) and its UTF-8.
+    mutating func shortString(_ value: String) {
+        let utf8 = value.utf8
+        self.varint(UInt64(utf8.count))
+        self.bytes.append(contentsOf: utf8)
+    }
 }
 
 /// Reads what ``BinaryWriter`` wrote; every read is bounds-checked.
@@ -67,5 +84,28 @@ struct BinaryReader {
 
     mutating func optionalU64() throws(Malformed) -> UInt64? {
         try self.u8() == 0 ? nil : try self.u64()
+    }
+
+    /// Reads what ``BinaryWriter/varint(_:)`` wrote; more than 64 bits is malformed.
+    mutating func varint() throws(Malformed) -> UInt64 {
+        let start = self.offset
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            let byte = try self.u8()
+            guard shift < 64, shift < 63 || byte <= 1 else { throw Malformed(offset: start) }
+            value |= UInt64(byte & 0x7F) << shift
+            if byte < 0x80 { return value }
+            shift += 7
+        }
+    }
+
+    /// Reads what ``BinaryWriter/shortString(_:)`` wrote.
+    mutating func shortString() throws(Malformed) -> String {
+        let count = try self.varint()
+        guard count <= UInt64(self.bytes.count - self.offset) else { throw Malformed(offset: self.offset) }
+        let end = self.offset + Int(count)
+        defer { self.offset = end }
+        return String(decoding: self.bytes[self.offset..<end], as: UTF8.self)
     }
 }
