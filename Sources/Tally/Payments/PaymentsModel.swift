@@ -139,9 +139,17 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
 
     /// The event a command yields if it is accepted, made and checked ahead of the commit
     /// (in the caller's task), so that the writer thread only compares it.
-    struct Speculation: Sendable {
+    ///
+    /// A class: the writer thread takes one out of the batch's list per command, and a
+    /// reference is one retain where the fields' copy was a dozen.
+    final class Speculation: Sendable {
         let event: PaymentEvent
         let streams: PreparedStreams
+
+        init(event: PaymentEvent, streams: PreparedStreams) {
+            self.event = event
+            self.streams = streams
+        }
     }
 
     /// What each of `commands` would append if accepted, where that does not depend on the

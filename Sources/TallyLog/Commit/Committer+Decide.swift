@@ -7,8 +7,9 @@ import TallyLMDB
 extension Committer {
     /// Decides one request against committed state plus the batch so far.
     func decide(_ pending: PreparedAppend, txn: inout WriteTransaction, overlay: inout BatchOverlay) throws -> Decision {
-        if pending.eventCount == 1, pending.streams.count == 1, let stream = pending.streams.first, let event = stream.events.first {
-            return try self.decideOne(pending, stream: stream, key: event.key, txn: &txn, overlay: overlay)
+        if pending.eventCount == 1, pending.streams.count == 1, pending.streams[0].events.count == 1 {
+            // Indexed, not bound: binding the event would copy its half-dozen arrays.
+            return try self.decideOne(pending, stream: pending.streams[0], key: pending.streams[0].events[0].key, txn: &txn, overlay: overlay)
         }
         // Idempotency first: a retry of a committed append must succeed even though the
         // stream has moved on since.
