@@ -4,7 +4,15 @@
 /// the documented format (an auditor can diff them), and the commit path encodes every
 /// transfer, where `JSONEncoder` would cost more than the rest of the append.
 struct JSONWriter {
-    private(set) var bytes: [UInt8] = [UInt8(ascii: "{")]
+    private(set) var bytes: [UInt8]
+
+    /// An empty object, with room for `capacity` bytes: a transfer's payload (~110 bytes)
+    /// then takes one allocation, where growing from one byte took seven.
+    init(capacity: Int = 192) {
+        self.bytes = []
+        self.bytes.reserveCapacity(capacity)
+        self.bytes.append(UInt8(ascii: "{"))
+    }
 
     mutating func string(_ key: String, _ value: String?) {
         guard let value else { return }
@@ -44,6 +52,12 @@ struct JSONWriter {
 
     private mutating func quoted(_ value: String) {
         self.bytes.append(UInt8(ascii: "\""))
+        // Ids, codes and most text need no escape: copy them whole.
+        if value.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+            self.bytes.append(contentsOf: value.utf8)
+            self.bytes.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in value.utf8 {
             switch byte {
             case UInt8(ascii: "\""): self.bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
