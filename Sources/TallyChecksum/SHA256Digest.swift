@@ -6,6 +6,13 @@ public enum SHA256Digest {
     public static func hash(_ bytes: [UInt8]) -> [UInt8] {
         Array(SHA256.hash(data: bytes))
     }
+
+    /// Calls `body` with the 32-byte SHA-256 of `bytes`, without putting it in an array.
+    public static func withHash<T>(of bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> T) -> T {
+        var hasher = SHA256()
+        hasher.update(bufferPointer: bytes)
+        return hasher.finalize().withUnsafeBytes(body)
+    }
 }
 
 /// Streaming SHA-256 (for files written in pieces).

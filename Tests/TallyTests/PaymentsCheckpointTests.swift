@@ -44,3 +44,14 @@ import Testing
         }
     }
 }
+
+@Suite struct PaymentEventIDTests {
+    /// The derivation is part of the log's contents: a change would give a retried command
+    /// another id than the one stored. Expected value from Python's hashlib, by hand.
+    @Test func eventIDsAreTheDocumentedDigest() {
+        let event = PaymentEvent.transferCreated(
+            Transfer(id: "t1", kind: .posted, debitAccount: "a", creditAccount: "b", amount: 1, currency: "APX"))
+        #expect(PaymentsModel.eventID(event) == UUID(uuidString: "87580246-84a0-82d0-93ee-ec436cf59ad7"))
+        #expect(PaymentsModel.streams(for: [event]).first?.events.first?.id == UUID(uuidString: "87580246-84a0-82d0-93ee-ec436cf59ad7"))
+    }
+}

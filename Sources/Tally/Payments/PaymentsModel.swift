@@ -181,10 +181,12 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
     static func streams(for events: [PaymentEvent], metadata: EventMetadata = .empty) -> [StreamAppend] {
         if events.count == 1, let event = events.first {
             let expected: ExpectedVersion = event.streamVersion == 0 ? .noStream : .exact(event.streamVersion - 1)
+            let streamID = event.streamID
+            let id = Self.eventID(stream: streamID, version: event.streamVersion)
             return [
                 StreamAppend(
-                    streamID: event.streamID, expectedVersion: expected,
-                    events: [ProposedEvent(id: Self.eventID(event), type: event.type, payload: event.payload, metadata: metadata)])
+                    streamID: streamID, expectedVersion: expected,
+                    events: [ProposedEvent(id: id, type: event.type, payload: event.payload, metadata: metadata)])
             ]
         }
         var streams: [StreamAppend] = []
@@ -206,13 +208,26 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
     /// own idempotency refuses a second opening or closing event for the same account or
     /// transfer even if the write model were wrong. UUID version 8 (custom), RFC 9562 variant.
     static func eventID(_ event: PaymentEvent) -> UUID {
-        var digest = SHA256Digest.hash(Array("tally.payments:\(event.streamID)#\(event.streamVersion)".utf8))
-        digest[6] = (digest[6] & 0x0F) | 0x80
-        digest[8] = (digest[8] & 0x3F) | 0x80
-        return UUID(uuid: (
-            digest[0], digest[1], digest[2], digest[3], digest[4], digest[5], digest[6], digest[7],
-            digest[8], digest[9], digest[10], digest[11], digest[12], digest[13], digest[14], digest[15]
-        ))
+        Self.eventID(stream: event.streamID, version: event.streamVersion)
+    }
+
+    /// ``eventID(_:)`` of the event at `version` of `stream`: the first 16 bytes of the
+    /// SHA-256 of `tally.payments:<stream>#<version>`, with the version and variant bits set.
+    static func eventID(stream: String, version: UInt64) -> UUID {
+        var input: [UInt8] = []
+        input.reserveCapacity(32 + stream.utf8.count)
+        input.append(contentsOf: "tally.payments:".utf8)
+        input.append(contentsOf: stream.utf8)
+        input.append(UInt8(ascii: "#"))
+        input.append(contentsOf: String(version).utf8)
+        return input.withUnsafeBytes { bytes in
+            SHA256Digest.withHash(of: bytes) { digest in
+                UUID(uuid: (
+                    digest[0], digest[1], digest[2], digest[3], digest[4], digest[5], (digest[6] & 0x0F) | 0x80, digest[7],
+                    (digest[8] & 0x3F) | 0x80, digest[9], digest[10], digest[11], digest[12], digest[13], digest[14], digest[15]
+                ))
+            }
+        }
     }
 
     // MARK: Replay (at open, before any command)

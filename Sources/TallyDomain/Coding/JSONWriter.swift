@@ -14,14 +14,14 @@ struct JSONWriter {
         self.bytes.append(UInt8(ascii: "{"))
     }
 
-    mutating func string(_ key: String, _ value: String?) {
+    mutating func string(_ key: StaticString, _ value: String?) {
         guard let value else { return }
         self.key(key)
         self.quoted(value)
     }
 
     /// A UInt64 as a string of digits (JSON numbers past 2^53 lose precision in many readers).
-    mutating func digits(_ key: String, _ value: UInt64?) {
+    mutating func digits(_ key: StaticString, _ value: UInt64?) {
         guard let value else { return }
         self.key(key)
         self.bytes.append(UInt8(ascii: "\""))
@@ -29,7 +29,7 @@ struct JSONWriter {
         self.bytes.append(UInt8(ascii: "\""))
     }
 
-    mutating func strings(_ key: String, _ values: [String]) {
+    mutating func strings(_ key: StaticString, _ values: [String]) {
         self.key(key)
         self.bytes.append(UInt8(ascii: "["))
         for (index, value) in values.enumerated() {
@@ -44,10 +44,13 @@ struct JSONWriter {
         return self.bytes
     }
 
-    private mutating func key(_ key: String) {
+    /// Keys are this module's constants (snake_case ASCII): written without an escape check.
+    private mutating func key(_ key: StaticString) {
+        assert(key.withUTF8Buffer { $0.allSatisfy { $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") } })
         if self.bytes.count > 1 { self.bytes.append(UInt8(ascii: ",")) }
-        self.quoted(key)
-        self.bytes.append(UInt8(ascii: ":"))
+        self.bytes.append(UInt8(ascii: "\""))
+        key.withUTF8Buffer { self.bytes.append(contentsOf: $0) }
+        self.bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
     }
 
     private mutating func quoted(_ value: String) {
