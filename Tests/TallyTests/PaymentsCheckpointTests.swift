@@ -55,3 +55,53 @@ import Testing
         #expect(PaymentsModel.streams(for: [event]).first?.events.first?.id == UUID(uuidString: "87580246-84a0-82d0-93ee-ec436cf59ad7"))
     }
 }
+
+/// A batch's posted transfers go into the committed table as uncommitted while it is
+/// decided: readers see them only once the batch is durable, and a failed batch leaves
+/// nothing behind. (A model beside the ledger's, told of the outcome by hand.)
+@Suite struct PaymentsBatchOutcomeTests {
+    private func run(_ outcome: (PaymentsModel) -> Void) async throws -> PaymentsState {
+        try await withTemporaryDirectory { dir in
+            let ledger = try await Ledger.open(at: dir.path, configuration: LogConfiguration(createIfMissing: true), expiryInterval: nil)
+            _ = try await ledger.execute([
+                .openAccount(Account(id: "a", agent: "g", currency: "APX")), .openAccount(Account(id: "b", agent: "g", currency: "APX")),
+            ])
+            let model = PaymentsModel(checkpointEventsMin: 1_000)
+            try model.replay(ledger.log)
+            let commands: [PaymentCommand] = (0..<5).map {
+                .transfer(TransferRequest(id: DomainID(stringLiteral: "t\($0)"), debitAccount: "a", creditAccount: "b", amount: 2, currency: "APX"))
+            }
+            let speculations = await PaymentsModel.speculate(commands, metadata: .empty)
+            let outcomes = try await ledger.log.withinCommit { append in
+                // Decided here: visible to the model's own decisions (t0 again is a duplicate), not to readers.
+                let outcomes = model.execute(commands + [commands[0]], linked: false, now: 1, speculations: speculations + [nil], append: append)
+                #expect(model.read { $0.transfers.count } == 0)
+                #expect(model.read { $0.transfers["t0"] } == nil)
+                return outcomes.map(\.code)
+            }
+            #expect(outcomes == ["ok", "ok", "ok", "ok", "ok", "transfer_exists"])
+            outcome(model)
+            let state = model.read { $0 }
+            await ledger.close()
+            return state
+        }
+    }
+
+    @Test func aCommittedBatchPublishesItsTransfers() async throws {
+        let state = try await self.run { $0.batchCommitted {} }
+        #expect(state.transfers.count == 5)
+        #expect(state.transfers["t4"]?.amount == 2)
+        #expect(state.accounts["b"]?.creditsPosted == 10)
+    }
+
+    @Test func aFailedBatchLeavesNothingBehind() async throws {
+        let state = try await self.run { $0.batchFailed() }
+        #expect(state.transfers.count == 0)
+        #expect(state.transfers.includingUncommitted("t0") == nil)
+        #expect(state.accounts["b"]?.creditsPosted == 0)
+        // Transfers can be stored again afterwards (the ids are free).
+        var table = state.transfers
+        table["t0"] = Transfer(id: "t0", kind: .posted, debitAccount: "a", creditAccount: "b", amount: 1, currency: "APX")
+        #expect(table.count == 1)
+    }
+}

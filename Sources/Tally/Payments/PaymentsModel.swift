@@ -20,6 +20,8 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
     /// Index checkpoints since the last snapshot (each covers tens of thousands of log events).
     private var checkpointsSkipped = 0
     private var batchEvents = 0
+    /// Whether the batch folded posted transfers into the committed state's table (as uncommitted).
+    private var folded = false
     /// What replay at open folded in and has not yet published, and how many events.
     private var replayChanges = PaymentChanges()
     private var replayPending = 0
@@ -44,7 +46,8 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
     func batchCommitted(acknowledge: () -> Void) {
         self.eventsSinceCheckpoint += self.batchEvents
         self.batchEvents = 0
-        guard !self.batch.isEmpty else { return acknowledge() }
+        guard !self.batch.isEmpty || self.folded else { return acknowledge() }
+        self.folded = false
         // Callers resume first and send their next commands while the batch is merged; a
         // read that follows an acknowledgement waits on the lock until it is in.
         self.committed.withLock { state in
@@ -57,6 +60,8 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
     func batchFailed() {
         self.batch = PaymentChanges()
         self.batchEvents = 0
+        if self.folded { self.committed.withLock { $0.discardUncommitted() } }
+        self.folded = false
     }
 
     func checkpointSnapshots() -> [StateSnapshot] {
@@ -120,7 +125,8 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
             case .success:
                 self.batchEvents += events.count
                 if let fold {
-                    Payments.fold(fold, into: &self.batch)
+                    self.committed.withLock { state in Payments.fold(fold, into: &self.batch, state: &state) }
+                    self.folded = true
                     return outcome
                 }
                 self.committed.withLock { state in

@@ -12,11 +12,18 @@ public struct PaymentsState: Sendable, Equatable {
     /// An empty ledger.
     public init() {}
 
-    /// Makes `changes` part of the state.
+    /// Makes `changes` part of the state, with the batch's transfers added to
+    /// ``transfers`` as uncommitted (``Payments/fold(_:into:state:)``).
     public mutating func apply(_ changes: consuming PaymentChanges) {
+        self.transfers.publishUncommitted()
         for (id, account) in changes.accounts { self.accounts[id] = account }
         for transfer in changes.transfers.values { self.transfers[transfer.id] = transfer }
         for (id, expiry) in changes.openPending { self.openPending[id] = expiry }
+    }
+
+    /// Forgets the transfers a failed batch folded in (``Payments/fold(_:into:state:)``).
+    public mutating func discardUncommitted() {
+        self.transfers.discardUncommitted()
     }
 
     /// Accounts owned by `agent`, by id.
@@ -40,7 +47,6 @@ public struct PaymentChanges: Sendable {
     /// Makes room for what about `commands` more commands change, so a large batch does not
     /// grow its tables step by step.
     public mutating func reserve(commands: Int) {
-        self.transfers.reserveCapacity(self.transfers.count + commands)
         self.accounts.reserveCapacity(self.accounts.count + 2 * commands)
     }
 
@@ -56,7 +62,7 @@ public struct PaymentChanges: Sendable {
     }
 
     func transfer(_ id: DomainID, _ state: borrowing PaymentsState) -> Transfer? {
-        self.transfers[id] ?? state.transfers[id]
+        self.transfers[id] ?? state.transfers.includingUncommitted(id)
     }
 
     /// Pending transfers open in `state` plus these changes that expire at or before `now`, by id.

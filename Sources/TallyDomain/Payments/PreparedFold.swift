@@ -22,12 +22,15 @@ extension Payments {
         }
     }
 
-    /// Folds a decided posted transfer into `changes`: what ``evolve(_:state:changes:)`` does
-    /// with its `transfer.created` event, with the accounts as they were when it was decided
-    /// (the batch has not changed since: fold it right after its events are appended).
-    public static func fold(_ prepared: PreparedFold, into changes: inout PaymentChanges) {
+    /// Folds a decided posted transfer into `changes` and `state`: what
+    /// ``evolve(_:state:changes:)`` does with its `transfer.created` event, with the accounts
+    /// as they were when it was decided (the batch has not changed since: fold it right
+    /// after its events are appended). The transfer goes into `state`'s table as
+    /// uncommitted: ``PaymentsState/apply(_:)`` publishes it with `changes`, and
+    /// ``TransferTable/discardUncommitted()`` forgets it if the batch fails.
+    public static func fold(_ prepared: PreparedFold, into changes: inout PaymentChanges, state: inout PaymentsState) {
         changes.accounts[prepared.debit.id] = prepared.debit
         changes.accounts[prepared.credit.id] = prepared.credit
-        changes.transfers[prepared.transfer.id] = prepared.transfer
+        state.transfers.addUncommitted(prepared.transfer)
     }
 }
