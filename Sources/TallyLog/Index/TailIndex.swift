@@ -81,7 +81,33 @@ struct TailIndex: Sendable {
         // One lookup a run (consecutive entries of one stream). A run that takes all a
         // stream still holds (a new stream's only event, often) removes it there; otherwise
         // the count waits in `dropping` and the stream is trimmed once, after the loop.
-        let dropped = self.entries[self.start..<(self.start + count)]
+        let partial = self.dropStreams(self.start..<(self.start + count))
+        for streamID in partial {
+            // Gone already when a later run of it took the rest.
+            guard let index = self.streams.index(forKey: streamID) else { continue }
+            let dropping = self.streams.values[index].dropping
+            self.streams.values[index].first = self.streams.values[index].rest[dropping - 1]
+            self.streams.values[index].rest.removeFirst(dropping)
+            self.streams.values[index].firstVersion += UInt64(dropping)
+            self.streams.values[index].dropping = 0
+        }
+        self.start += count
+        if self.start > 4_096 && self.start * 2 > self.entries.count {
+            self.entries.removeFirst(self.start)
+            self.start = 0
+        }
+        self.checkpoint = newCheckpoint
+    }
+
+    /// Drops the ids and stream entries of `range` (one stream lookup a run of consecutive
+    /// entries of one stream); returns the streams that keep versions past it, their drop
+    /// counts in `dropping`.
+    ///
+    /// Its own function so that its slice of `entries` ends here: alive at the compaction
+    /// after it, the slice made `entries` shared and `removeFirst` copied (and retained)
+    /// every entry it kept.
+    private mutating func dropStreams(_ range: Range<Int>) -> [StreamKey] {
+        let dropped = self.entries[range]
         var partial: [StreamKey] = []
         var runStart = dropped.startIndex
         while runStart < dropped.endIndex {
@@ -101,20 +127,6 @@ struct TailIndex: Sendable {
             }
             runStart = runEnd
         }
-        for streamID in partial {
-            // Gone already when a later run of it took the rest.
-            guard let index = self.streams.index(forKey: streamID) else { continue }
-            let dropping = self.streams.values[index].dropping
-            self.streams.values[index].first = self.streams.values[index].rest[dropping - 1]
-            self.streams.values[index].rest.removeFirst(dropping)
-            self.streams.values[index].firstVersion += UInt64(dropping)
-            self.streams.values[index].dropping = 0
-        }
-        self.start += count
-        if self.start > 4_096 && self.start * 2 > self.entries.count {
-            self.entries.removeFirst(self.start)
-            self.start = 0
-        }
-        self.checkpoint = newCheckpoint
+        return partial
     }
 }
