@@ -161,7 +161,7 @@ bar("W2 256 tasks / SQLite single writer", single256 / sqlite_w2 if single256 an
 t8000 = num(find(tally, workload="b8000-transfers"), "transfers_per_second")
 a8000 = num(find(tally, workload="b8000-batch"), "events_per_second")
 bar("transfers / own append, batch 8,000", t8000 / a8000 if t8000 and a8000 else None, 0.5,
-    "perf (2026-12-06, third session): the log's writer thread does 2.5x a plain append's work per transfer (a plain "
+    "perf (2026-12-06, fourth session): the log's writer thread does 2.5x a plain append's work per transfer (a plain "
     "append: writer-bound; 400 k transfers cost it ~14 k samples at 4 kHz against ~5.7 k for 400 k appends), and it "
     "waits ~15% of the run for the one client's next batch. Of the writer's time: the log's decide and write of the "
     "transfer's event ~23% (a transfer-shaped append through the log alone costs 1.15x a plain one: a new stream each), "
