@@ -11,7 +11,8 @@
 #
 # The storage-core tests are TallyLMDBTests, TallyLogTests and TallyChecksumTests: the
 # wrapper, the group commit from many tasks, the indexer, recovery and verify; with them
-# ProjectionGroupTests (live projections following together, each on its own task). The address
+# ProjectionGroupTests (live projections following together, each on its own task) and
+# SpeculationFeedTests (a batch's events made while the writer already decides it). The address
 # build also records coverage for libFuzzer and links its driver, so scripts/fuzz.sh
 # fuzzes with the same binaries. Any report fails the run.
 set -euo pipefail
@@ -21,7 +22,7 @@ case "$sanitizer" in
     address | thread) shift ;;
     *) echo "usage: scripts/sanitize.sh address|thread [--all | --build-only | swift test arguments]" >&2; exit 2 ;;
 esac
-arguments=(--filter 'TallyLMDBTests|TallyLogTests|TallyChecksumTests|ProjectionGroupTests')
+arguments=(--filter 'TallyLMDBTests|TallyLogTests|TallyChecksumTests|ProjectionGroupTests|SpeculationFeedTests')
 build_only=0
 case "${1:-}" in
     --all) arguments=(); shift ;;

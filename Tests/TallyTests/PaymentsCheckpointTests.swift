@@ -71,10 +71,10 @@ import Testing
             let commands: [PaymentCommand] = (0..<5).map {
                 .transfer(TransferRequest(id: DomainID(stringLiteral: "t\($0)"), debitAccount: "a", creditAccount: "b", amount: 2, currency: "APX"))
             }
-            let speculations = await PaymentsModel.speculate(commands, metadata: .empty)
+            let speculations = PaymentsModel.madeFeed(commands + [commands[0]], metadata: .empty)
             let outcomes = try await ledger.log.withinCommit { append in
                 // Decided here: visible to the model's own decisions (t0 again is a duplicate), not to readers.
-                let outcomes = model.execute(commands + [commands[0]], linked: false, now: 1, speculations: speculations + [nil], append: append)
+                let outcomes = model.execute(commands + [commands[0]], linked: false, now: 1, speculations: speculations, append: append)
                 #expect(model.read { $0.transfers.count } == 0)
                 #expect(model.read { $0.transfers["t0"] } == nil)
                 return outcomes.map(\.code)

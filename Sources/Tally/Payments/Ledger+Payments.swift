@@ -14,15 +14,26 @@ extension Ledger {
         -> [PaymentOutcome]
     {
         guard !commands.isEmpty else { return [] }
+        guard !linked else { return try await self.commit(commands, linked: true, metadata: metadata, speculations: nil) }
+        // Posted transfers' events are made here, off the log's writer thread: the first ones
+        // before the commit, the rest while the writer decides those.
+        let (feed, rest) = PaymentsModel.feed(commands, metadata: metadata)
+        guard let rest else { return try await self.commit(commands, linked: false, metadata: metadata, speculations: feed) }
+        async let made: Void = rest()
+        let outcomes = try await self.commit(commands, linked: false, metadata: metadata, speculations: feed)
+        await made
+        return outcomes
+    }
+
+    private func commit(_ commands: [PaymentCommand], linked: Bool, metadata: EventMetadata, speculations: SpeculationFeed?)
+        async throws -> [PaymentOutcome]
+    {
         let payments = self.payments
-        // Posted transfers' events are made here, off the log's writer thread.
-        let speculations = linked ? nil : await PaymentsModel.speculate(commands, metadata: metadata)
         // The command reaches its inputs through a box this task empties once it is resumed:
         // freeing a batch's thousands of requests and events then happens here, not on the
         // log's writer thread (which drops its reference to the command later, when the next
         // batch is taken, and would otherwise often be the last to let go).
-        let inputs = NIOLockedValueBox<(commands: [PaymentCommand], speculations: [PaymentsModel.Speculation?]?)?>(
-            (commands, speculations))
+        let inputs = NIOLockedValueBox<(commands: [PaymentCommand], speculations: SpeculationFeed?)?>((commands, speculations))
         defer { inputs.withLockedValue { $0 = nil } }
         return try await self.log.withinCommit { append in
             guard let (commands, speculations) = inputs.withLockedValue({ $0 }) else { preconditionFailure("inputs taken before the commit") }

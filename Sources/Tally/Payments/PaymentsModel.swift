@@ -83,11 +83,11 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
     /// Decides `commands` against the committed state plus the batch, appends the events of
     /// each accepted one (all of them at once if `linked`), and folds them into the batch.
     ///
-    /// `speculations` (one per command, from ``speculate(_:metadata:)``) are events made ahead
-    /// of the commit; one is appended as made when deciding its command yields it.
+    /// `speculations` (see ``SpeculationFeed``) are events made ahead of the commit; one is
+    /// appended as made when deciding its command yields it.
     func execute(
         _ commands: [PaymentCommand], linked: Bool, now: UInt64, metadata: EventMetadata = .empty,
-        speculations: [Speculation?]? = nil, append: CommitAppend
+        speculations: SpeculationFeed? = nil, append: CommitAppend
     ) -> [PaymentOutcome] {
         if linked {
             let decided = self.committed.withLock { state in
@@ -111,12 +111,13 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
         self.batch.reserve(commands: commands.count)
         return commands.indices.map { index in
             let command = commands[index]
+            let speculation = speculations?.take(index)
             let (outcome, fold) = self.committed.withLock { state in
                 Payments.decideForFold(command, state: state, changes: self.batch, now: now)
             }
             guard case .applied(let events) = outcome, !events.isEmpty else { return outcome }
             let appended: Result<AppendResult, LogError>
-            if events.count == 1, let speculation = speculations?[index], speculation.event == events[0] {
+            if events.count == 1, let speculation, speculation.event == events[0] {
                 appended = append(speculation.streams)
             } else {
                 appended = append(Self.streams(for: events, metadata: metadata))
@@ -158,23 +159,13 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
         }
     }
 
-    /// What each of `commands` would append if accepted, where that does not depend on the
-    /// state: a posted transfer's `transfer.created`. Large batches are made on two tasks.
-    static func speculate(_ commands: [PaymentCommand], metadata: EventMetadata) async -> [Speculation?] {
-        guard commands.count >= 2_048 else { return Self.speculate(commands[...], metadata: metadata) }
-        let middle = commands.count / 2
-        async let first = Self.speculate(commands[..<middle], metadata: metadata)
-        let second = Self.speculate(commands[middle...], metadata: metadata)
-        return await first + second
-    }
-
-    private static func speculate(_ commands: ArraySlice<PaymentCommand>, metadata: EventMetadata) -> [Speculation?] {
-        commands.map { command in
-            guard case .transfer(let request) = command, request.timeoutNanoseconds == nil else { return nil }
-            let event = PaymentEvent.transferCreated(Payments.newTransfer(request))
-            guard let streams = try? PreparedStreams(Self.streams(for: [event], metadata: metadata)) else { return nil }
-            return Speculation(event: event, streams: streams)
-        }
+    /// What `command` would append if accepted, where that does not depend on the state: a
+    /// posted transfer's `transfer.created` (`nil` for every other command).
+    static func speculate(_ command: PaymentCommand, metadata: EventMetadata) -> Speculation? {
+        guard case .transfer(let request) = command, request.timeoutNanoseconds == nil else { return nil }
+        let event = PaymentEvent.transferCreated(Payments.newTransfer(request))
+        guard let streams = try? PreparedStreams(Self.streams(for: [event], metadata: metadata)) else { return nil }
+        return Speculation(event: event, streams: streams)
     }
 
     /// A log-level refusal (ledger full, a limit) as a rejection with the log's code.
