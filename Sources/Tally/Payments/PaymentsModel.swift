@@ -110,19 +110,15 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
         }
         self.batch.reserve(commands: commands.count)
         return commands.indices.map { index in
+            if let speculation = speculations?.take(index), case .transfer(let request) = commands[index] {
+                return self.executeMade(request, speculation, append: append)
+            }
             let command = commands[index]
-            let speculation = speculations?.take(index)
             let (outcome, fold) = self.committed.withLock { state in
                 Payments.decideForFold(command, state: state, changes: self.batch, now: now)
             }
             guard case .applied(let events) = outcome, !events.isEmpty else { return outcome }
-            let appended: Result<AppendResult, LogError>
-            if events.count == 1, let speculation, speculation.event == events[0] {
-                appended = append(speculation.streams)
-            } else {
-                appended = append(Self.streams(for: events, metadata: metadata))
-            }
-            switch appended {
+            switch append(Self.streams(for: events, metadata: metadata)) {
             case .success:
                 self.batchEvents += events.count
                 if let fold {
@@ -144,28 +140,56 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
         }
     }
 
-    /// The event a command yields if it is accepted, made and checked ahead of the commit
-    /// (in the caller's task), so that the writer thread only compares it.
+    /// Decides a posted transfer whose event was made ahead and, if it is accepted, appends
+    /// that event as made and folds it.
+    private func executeMade(_ request: TransferRequest, _ speculation: Speculation, append: CommitAppend) -> PaymentOutcome {
+        let decision = self.committed.withLock { state in
+            Payments.decideMade(request, transfer: speculation.transfer, state: state, changes: self.batch)
+        }
+        let fold: PreparedFold
+        switch decision {
+        case .decided(let outcome): return outcome
+        case .accepted(let prepared): fold = prepared
+        }
+        switch append(speculation.streams) {
+        case .success:
+            self.batchEvents += 1
+            self.committed.withLock { state in Payments.fold(fold, into: &self.batch, state: &state) }
+            self.folded = true
+            return speculation.outcome
+        case .failure(let error):
+            return .rejected(Self.rejection(error))
+        }
+    }
+
+    /// The event a posted transfer yields if it is accepted, made ahead of the commit (in
+    /// the caller's task) with its outcome, so that the writer thread only decides it.
     ///
     /// A class: the writer thread takes one out of the batch's list per command, and a
     /// reference is one retain where the fields' copy was a dozen.
     final class Speculation: Sendable {
-        let event: PaymentEvent
+        let transfer: Transfer
         let streams: PreparedStreams
+        /// `applied` with the transfer's `transfer.created`.
+        let outcome: PaymentOutcome
 
-        init(event: PaymentEvent, streams: PreparedStreams) {
-            self.event = event
+        init(transfer: Transfer, streams: PreparedStreams) {
+            self.transfer = transfer
             self.streams = streams
+            self.outcome = .applied([.transferCreated(transfer)])
         }
+
+        /// The `transfer.created` event.
+        var event: PaymentEvent { .transferCreated(self.transfer) }
     }
 
     /// What `command` would append if accepted, where that does not depend on the state: a
     /// posted transfer's `transfer.created` (`nil` for every other command).
     static func speculate(_ command: PaymentCommand, metadata: EventMetadata) -> Speculation? {
         guard case .transfer(let request) = command, request.timeoutNanoseconds == nil else { return nil }
-        let event = PaymentEvent.transferCreated(Payments.newTransfer(request))
-        guard let streams = try? PreparedStreams(Self.streams(for: [event], metadata: metadata)) else { return nil }
-        return Speculation(event: event, streams: streams)
+        let transfer = Payments.newTransfer(request)
+        guard let streams = try? PreparedStreams(Self.streams(for: [.transferCreated(transfer)], metadata: metadata)) else { return nil }
+        return Speculation(transfer: transfer, streams: streams)
     }
 
     /// A log-level refusal (ledger full, a limit) as a rejection with the log's code.

@@ -20,22 +20,7 @@ extension Payments {
     static func transferDecision(
         _ request: TransferRequest, state: borrowing PaymentsState, changes: borrowing PaymentChanges, now: UInt64
     ) throws(Rejection) -> (outcome: PaymentOutcome, fold: PreparedFold?) {
-        try FreeText.validate(request.memo, field: "memo", max: FreeText.memoBytesMax)
-        try FreeText.validate(request.externalReference, field: "external_ref", max: FreeText.referenceBytesMax)
-        if let existing = changes.transfer(request.id, state) {
-            let same =
-                existing.kind == (request.timeoutNanoseconds == nil ? .posted : .pending)
-                && existing.debitAccount == request.debitAccount && existing.creditAccount == request.creditAccount
-                && existing.amount == request.amount && existing.currency == request.currency && existing.memo == request.memo
-                && existing.externalReference == request.externalReference
-                && existing.timeoutNanoseconds == request.timeoutNanoseconds
-            guard same else {
-                throw Rejection(
-                    .transferExistsWithDifferentFields,
-                    "transfer \(request.id) exists with other fields; a retry must resend the same fields, a new transfer needs a new id")
-            }
-            return (.exists(.transferExists), nil)
-        }
+        if let exists = try self.existing(request, state: state, changes: changes) { return (exists, nil) }
         if let timeout = request.timeoutNanoseconds, timeout == 0 || timeout > Self.timeoutNanosecondsMax {
             throw Rejection(.invalidTimeout, "a pending transfer's timeout must be between 1 ns and 30 days; got \(timeout) ns")
         }
@@ -44,12 +29,59 @@ extension Payments {
             let (expiry, overflow) = now.addingReportingOverflow(timeout)
             transfer.expiresAt = overflow ? .max : expiry
         }
+        guard transfer.kind == .posted else {
+            try self.checkMovable(transfer, state: state, changes: changes)
+            return (.applied([.transferCreated(transfer)]), nil)
+        }
+        return (.applied([.transferCreated(transfer)]), try self.postedFold(transfer, state: state, changes: changes))
+    }
+
+    /// Decides a posted transfer whose `transfer` (``newTransfer(_:)`` of `request`) was made
+    /// ahead, off the writer: accepted as made (with what folding it takes), or another
+    /// outcome (`transfer_exists` or a rejection).
+    public static func decideMade(
+        _ request: TransferRequest, transfer: Transfer, state: borrowing PaymentsState, changes: borrowing PaymentChanges
+    ) -> MadeDecision {
+        precondition(request.timeoutNanoseconds == nil && transfer.id == request.id, "only a posted transfer made from its request")
+        do throws(Rejection) {
+            if let exists = try self.existing(request, state: state, changes: changes) { return .decided(exists) }
+            return .accepted(try self.postedFold(transfer, state: state, changes: changes))
+        } catch {
+            return .decided(.rejected(error))
+        }
+    }
+
+    /// A posted transfer's accounts with its amount added, if it may move.
+    private static func postedFold(
+        _ transfer: Transfer, state: borrowing PaymentsState, changes: borrowing PaymentChanges
+    ) throws(Rejection) -> PreparedFold {
         var (debit, credit) = try self.checkMovable(transfer, state: state, changes: changes)
-        guard transfer.kind == .posted else { return (.applied([.transferCreated(transfer)]), nil) }
         // checkMovable refused an amount that overflows either balance.
         debit.debitsPosted += transfer.amount
         credit.creditsPosted += transfer.amount
-        return (.applied([.transferCreated(transfer)]), PreparedFold(transfer: transfer, debit: debit, credit: credit))
+        return PreparedFold(transfer: transfer, debit: debit, credit: credit)
+    }
+
+    /// `transfer_exists` when a transfer with the request's id exists with the same fields; a
+    /// rejection when its fields differ or the request's free text is invalid; else `nil`.
+    private static func existing(
+        _ request: TransferRequest, state: borrowing PaymentsState, changes: borrowing PaymentChanges
+    ) throws(Rejection) -> PaymentOutcome? {
+        try FreeText.validate(request.memo, field: "memo", max: FreeText.memoBytesMax)
+        try FreeText.validate(request.externalReference, field: "external_ref", max: FreeText.referenceBytesMax)
+        guard let existing = changes.transfer(request.id, state) else { return nil }
+        let same =
+            existing.kind == (request.timeoutNanoseconds == nil ? .posted : .pending)
+            && existing.debitAccount == request.debitAccount && existing.creditAccount == request.creditAccount
+            && existing.amount == request.amount && existing.currency == request.currency && existing.memo == request.memo
+            && existing.externalReference == request.externalReference
+            && existing.timeoutNanoseconds == request.timeoutNanoseconds
+        guard same else {
+            throw Rejection(
+                .transferExistsWithDifferentFields,
+                "transfer \(request.id) exists with other fields; a retry must resend the same fields, a new transfer needs a new id")
+        }
+        return .exists(.transferExists)
     }
 
     /// The checks every new transfer (posted, pending or reversal) passes, in TigerBeetle's order.

@@ -7,6 +7,14 @@ public struct PreparedFold: Sendable {
     let credit: Account
 }
 
+/// How ``Payments/decideMade(_:transfer:state:changes:)`` decided a transfer made ahead.
+public enum MadeDecision: Sendable {
+    /// Accepted as made: its event is the one made; fold it with this.
+    case accepted(PreparedFold)
+    /// Not accepted as made: the outcome is this (`transfer_exists` or a rejection).
+    case decided(PaymentOutcome)
+}
+
 extension Payments {
     /// Decides `command` as ``decide(_:state:changes:now:)`` does and, for an accepted posted
     /// transfer, returns its ``PreparedFold`` too (`nil` otherwise: fold the events with
