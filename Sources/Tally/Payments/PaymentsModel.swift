@@ -108,58 +108,79 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
                 return commands.map { _ in .rejected(Self.rejection(error)) }
             }
         }
-        self.batch.reserve(commands: commands.count)
-        return commands.indices.map { index in
+        // The batch's changes are worked on in a local while the commands run: a class
+        // property's every access is checked for exclusivity at run time (a thread-local
+        // lookup each), a local's at compile time.
+        var batch = PaymentChanges()
+        swap(&batch, &self.batch)
+        defer { swap(&batch, &self.batch) }
+        batch.reserve(commands: commands.count)
+        var outcomes: [PaymentOutcome] = []
+        outcomes.reserveCapacity(commands.count)
+        var events = 0
+        var folded = false
+        for index in commands.indices {
             if let speculation = speculations?.take(index), case .transfer(let request) = commands[index] {
-                return self.executeMade(request, speculation, append: append)
+                outcomes.append(self.executeMade(request, speculation, batch: &batch, events: &events, folded: &folded, append: append))
+            } else {
+                outcomes.append(
+                    self.executeOne(commands[index], now: now, metadata: metadata, batch: &batch, events: &events, folded: &folded, append: append))
             }
-            let command = commands[index]
-            let (outcome, fold) = self.committed.withLock { state in
-                Payments.decideForFold(command, state: state, changes: self.batch, now: now)
+        }
+        self.batchEvents += events
+        if folded { self.folded = true }
+        return outcomes
+    }
+
+    /// Decides one command, appends its events if it is accepted and folds them into `batch`.
+    private func executeOne(
+        _ command: PaymentCommand, now: UInt64, metadata: EventMetadata, batch: inout PaymentChanges, events eventCount: inout Int,
+        folded: inout Bool, append: CommitAppend
+    ) -> PaymentOutcome {
+        let (outcome, fold) = self.committed.withLock { state in
+            Payments.decideForFold(command, state: state, changes: batch, now: now)
+        }
+        guard case .applied(let events) = outcome, !events.isEmpty else { return outcome }
+        switch append(Self.streams(for: events, metadata: metadata)) {
+        case .success:
+            eventCount += events.count
+            if let fold {
+                self.committed.withLock { state in Payments.fold(fold, into: &batch, state: &state) }
+                folded = true
+                return outcome
             }
-            guard case .applied(let events) = outcome, !events.isEmpty else { return outcome }
-            switch append(Self.streams(for: events, metadata: metadata)) {
-            case .success:
-                self.batchEvents += events.count
-                if let fold {
-                    self.committed.withLock { state in Payments.fold(fold, into: &self.batch, state: &state) }
-                    self.folded = true
-                    return outcome
-                }
-                self.committed.withLock { state in
-                    for event in events {
-                        do { try Payments.evolve(event, state: state, changes: &self.batch) } catch {
-                            preconditionFailure("a decided event does not evolve: \(error)")
-                        }
+            self.committed.withLock { state in
+                for event in events {
+                    do { try Payments.evolve(event, state: state, changes: &batch) } catch {
+                        preconditionFailure("a decided event does not evolve: \(error)")
                     }
                 }
-                return outcome
-            case .failure(let error):
-                return .rejected(Self.rejection(error))
             }
+            return outcome
+        case .failure(let error):
+            return .rejected(Self.rejection(error))
         }
     }
 
     /// Decides a posted transfer whose event was made ahead and, if it is accepted, appends
-    /// that event as made and folds it.
-    private func executeMade(_ request: TransferRequest, _ speculation: Speculation, append: CommitAppend) -> PaymentOutcome {
+    /// that event as made and folds it into `batch`.
+    private func executeMade(
+        _ request: TransferRequest, _ speculation: Speculation, batch: inout PaymentChanges, events: inout Int, folded: inout Bool,
+        append: CommitAppend
+    ) -> PaymentOutcome {
         let decision = self.committed.withLock { state in
-            Payments.decideMade(request, transfer: speculation.transfer, state: state, changes: self.batch)
+            Payments.decideMade(request, transfer: speculation.transfer, state: state, changes: batch)
         }
         let fold: PreparedFold
-        switch decision {
+        switch consume decision {
         case .decided(let outcome): return outcome
         case .accepted(let prepared): fold = prepared
         }
-        switch append(speculation.streams) {
-        case .success:
-            self.batchEvents += 1
-            self.committed.withLock { state in Payments.fold(fold, into: &self.batch, state: &state) }
-            self.folded = true
-            return speculation.outcome
-        case .failure(let error):
-            return .rejected(Self.rejection(error))
-        }
+        if let error = append.write(speculation.streams) { return .rejected(Self.rejection(error)) }
+        events += 1
+        self.committed.withLock { state in Payments.fold(fold, into: &batch, state: &state) }
+        folded = true
+        return speculation.outcome
     }
 
     /// The event a posted transfer yields if it is accepted, made ahead of the commit (in
