@@ -56,7 +56,7 @@ extension Committer {
         }
         let current = try self.head(of: stream, txn: &txn, overlay: overlay)
         guard stream.expectedVersion.accepts(current: current) else { return .reject(Self.wrongVersion(stream, current)) }
-        return .accept(heads: [current])
+        return .acceptOne(head: current)
     }
 
     private static func wrongVersion(_ stream: PreparedStream, _ current: UInt64?) -> LogError {

@@ -9,6 +9,8 @@ extension Committer {
     enum Decision {
         /// Write it; `heads` are the streams' current versions, in request order.
         case accept(heads: [UInt64?])
+        /// Write it (one stream); `head` is the stream's current version.
+        case acceptOne(head: UInt64?)
         case duplicate(AppendResult)
         case reject(LogError)
     }
@@ -93,8 +95,9 @@ extension Committer {
             }
             var budget = try self.softLimitBudget()
             var storageError: (any Error)?
-            /// Decides and writes one append; a storage error ends the batch.
-            func decideAndWrite(_ prepared: PreparedAppend) -> Result<AppendResult, LogError> {
+            /// Decides and writes one append; a storage error ends the batch. Without `report`
+            /// a written append's result is ``AppendResult/unreported`` (no arrays made).
+            func decideAndWrite(_ prepared: PreparedAppend, report: Bool) -> Result<AppendResult, LogError> {
                 if let storageError { return .failure(self.classify(storageError)) }
                 do {
                     switch try self.decide(prepared, txn: &transaction.pointee, overlay: &overlay) {
@@ -110,6 +113,15 @@ extension Committer {
                             try self.write(
                                 prepared, heads: heads, recordedAt: recordedAt, txn: &transaction.pointee, overlay: &overlay,
                                 seal: &seal))
+                    case .acceptOne(let head):
+                        let estimate = prepared.recordBytes * 2 + 4 * 4_096
+                        guard estimate <= budget else { return .failure(self.ledgerFull()) }
+                        budget -= estimate
+                        let context = WriteContext(recordedAt: recordedAt)
+                        let written = try self.write(
+                            prepared.streams[0], head: head, context: context, txn: &transaction.pointee, overlay: &overlay, seal: &seal)
+                        guard report else { return .success(.unreported) }
+                        return .success(AppendResult(positions: Array(written.positions), streamVersions: [written.version], wasDuplicate: false))
                     }
                 } catch {
                     storageError = error
@@ -119,7 +131,7 @@ extension Committer {
             for (index, request) in batch.enumerated() {
                 switch request {
                 case .append(let pending):
-                    committed.outcomes[index] = decideAndWrite(pending.prepared)
+                    committed.outcomes[index] = decideAndWrite(pending.prepared, report: true)
                 case .command(let command):
                     committed.finishers[index] = command.run(CommitAppend(prepared: decideAndWrite))
                 }
@@ -232,6 +244,11 @@ extension Committer {
         return LogError(.storage, "the batch was not written: \(error)", cause: error as? LMDBError)
     }
 
+    /// What every record of a batch shares.
+    struct WriteContext {
+        let recordedAt: UInt64
+    }
+
     /// Writes the records of an accepted request with MDB_APPEND and returns its result.
     private func write(
         _ pending: PreparedAppend,
@@ -246,33 +263,43 @@ extension Committer {
         var versions: [UInt64] = []
         versions.reserveCapacity(pending.streams.count)
         precondition(heads.count == pending.streams.count, "one head per stream")
+        let context = WriteContext(recordedAt: recordedAt)
         for (stream, head) in zip(pending.streams, heads) {
-            var version = head.map { $0 + 1 } ?? 0
-            for event in stream.events {
-                let position = overlay.nextPosition
-                let size = event.recordBytes(streamIDBytes: stream.streamBytes.count)
-                var checksum: UInt64 = 0
-                let previous = overlay.lastChecksum
-                try Keys.withPosition(position) { key in
-                    try txn.putReserving(self.databases.log, key: key, size: size, flags: .append) { target in
-                        checksum = RecordEncoder.encode(
-                            into: target, position: position, streamVersion: version, recordedAt: recordedAt,
-                            streamID: stream.streamBytes, event: event, previousChecksum: previous)
-                        seal.add(UnsafeRawBufferPointer(target))
-                    }
-                }
-                overlay.lastChecksum = checksum
-                overlay.ids.insert(event.key, position: position)
-                overlay.written.append(
-                    TailIndex.Entry(position: position, stream: stream.key, version: version, key: event.key))
-                positions.append(position)
-                overlay.nextPosition = position + 1
-                version += 1
-            }
-            overlay.heads[stream.key] = version - 1
-            versions.append(version - 1)
+            let written = try self.write(stream, head: head, context: context, txn: &txn, overlay: &overlay, seal: &seal)
+            positions.append(contentsOf: written.positions)
+            versions.append(written.version)
         }
         return AppendResult(positions: positions, streamVersions: versions, wasDuplicate: false)
+    }
+
+    /// Writes one stream's records after its `head`; returns their positions and the stream's new version.
+    private func write(
+        _ stream: PreparedStream, head: UInt64?, context: WriteContext, txn: inout WriteTransaction, overlay: inout BatchOverlay,
+        seal: inout SealChain
+    ) throws -> (positions: ClosedRange<UInt64>, version: UInt64) {
+        let first = overlay.nextPosition
+        var version = head.map { $0 + 1 } ?? 0
+        for event in stream.events {
+            let position = overlay.nextPosition
+            let size = event.recordBytes(streamIDBytes: stream.streamBytes.count)
+            var checksum: UInt64 = 0
+            let previous = overlay.lastChecksum
+            try Keys.withPosition(position) { key in
+                try txn.putReserving(self.databases.log, key: key, size: size, flags: .append) { target in
+                    checksum = RecordEncoder.encode(
+                        into: target, position: position, streamVersion: version, recordedAt: context.recordedAt,
+                        streamID: stream.streamBytes, event: event, previousChecksum: previous)
+                    seal.add(UnsafeRawBufferPointer(target))
+                }
+            }
+            overlay.lastChecksum = checksum
+            overlay.ids.insert(event.key, position: position)
+            overlay.written.append(TailIndex.Entry(position: position, stream: stream.key, version: version, key: event.key))
+            overlay.nextPosition = position + 1
+            version += 1
+        }
+        overlay.heads[stream.key] = version - 1
+        return (first...(overlay.nextPosition - 1), version - 1)
     }
 
     private func writeSeal(_ seal: consuming SealChain, first: UInt64, last: UInt64, txn: inout WriteTransaction) throws -> [UInt8] {

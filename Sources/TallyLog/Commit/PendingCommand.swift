@@ -4,16 +4,16 @@
 /// Call it with the streams, or with ``PreparedStreams`` checked and encoded earlier in the
 /// caller's task (then the writer thread only decides and writes them).
 public struct CommitAppend {
-    let body: (PreparedAppend) -> Result<AppendResult, LogError>
+    let body: (PreparedAppend, _ report: Bool) -> Result<AppendResult, LogError>
 
-    init(prepared body: @escaping (PreparedAppend) -> Result<AppendResult, LogError>) {
+    init(prepared body: @escaping (PreparedAppend, _ report: Bool) -> Result<AppendResult, LogError>) {
         self.body = body
     }
 
     /// Checks `streams` (as ``EventLog/append(_:)`` does), then decides and writes them.
     public func callAsFunction(_ streams: [StreamAppend]) -> Result<AppendResult, LogError> {
         do throws(LogError) {
-            return self.body(try PreparedStreams(streams).append)
+            return self.body(try PreparedStreams(streams).append, true)
         } catch {
             return .failure(error)
         }
@@ -21,7 +21,18 @@ public struct CommitAppend {
 
     /// Decides and writes streams checked and encoded beforehand.
     public func callAsFunction(_ prepared: PreparedStreams) -> Result<AppendResult, LogError> {
-        self.body(prepared.append)
+        self.body(prepared.append, true)
+    }
+
+    /// Decides and writes streams checked and encoded beforehand, for a caller that needs
+    /// only whether they were written: a written one-stream append's result is then
+    /// ``AppendResult/unreported`` (its arrays are not made); `nil` if it was written or was
+    /// a duplicate, else the refusal.
+    public func write(_ prepared: PreparedStreams) -> LogError? {
+        switch self.body(prepared.append, false) {
+        case .success: return nil
+        case .failure(let error): return error
+        }
     }
 }
 

@@ -25,6 +25,10 @@ public struct AppendResult: Sendable, Hashable {
     /// and ``positions`` are the original ones.
     public var wasDuplicate: Bool
 
+    /// The result of a written append whose caller asked not to have it
+    /// (``CommitAppend/write(_:)``): no positions or versions.
+    static let unreported = AppendResult(positions: [], streamVersions: [], wasDuplicate: false)
+
     /// The position of the first event.
     public var firstPosition: UInt64 { self.positions.first ?? 0 }
     /// The position of the last event.
