@@ -161,14 +161,13 @@ bar("W2 256 tasks / SQLite single writer", single256 / sqlite_w2 if single256 an
 t8000 = num(find(tally, workload="b8000-transfers"), "transfers_per_second")
 a8000 = num(find(tally, workload="b8000-batch"), "events_per_second")
 bar("transfers / own append, batch 8,000", t8000 / a8000 if t8000 and a8000 else None, 0.5,
-    "perf (2026-12-06, fourth session): the log's writer thread does 2.5x a plain append's work per transfer (a plain "
-    "append: writer-bound; 400 k transfers cost it ~14 k samples at 4 kHz against ~5.7 k for 400 k appends), and it "
-    "waits ~15% of the run for the one client's next batch. Of the writer's time: the log's decide and write of the "
-    "transfer's event ~23% (a transfer-shaped append through the log alone costs 1.15x a plain one: a new stream each), "
-    "the payments decision ~12%, folding (two accounts into the batch, the transfer into the table) ~9%, after the "
-    "acknowledgement the tail ~8% and the accounts' merge ~4%, the index flush and checkpoints most of the rest. The "
-    "client side (building the requests, the speculated events and their checks, freeing the last batch) is ~5 us of "
-    "CPU a transfer, a quarter of it glibc malloc; docs/benchmarks.md, 'Transfers: keyed hashes, checkpoint format 2'")
+    "perf (2026-12-06, fifth session): the writer thread does 2.4x a plain append's work per transfer (5.3 k samples "
+    "at 2 kHz for 400 k transfers against 2.2 k for 400 k appends) and is busy ~82% of the run; a batch's events are "
+    "now made while the writer decides its first ones. Payments' share is ~0.77x a plain append (deciding ~11% of the "
+    "writer, folding ~11%, the merge ~4%); the log's is ~1.5x (the idempotency and head lookups of a new stream each "
+    "miss the cache more; the 16-byte stream ids are heap strings, so every copy of a tail entry is reference-counted). "
+    "The bar needs both at <= ~2x and the writer kept busy; docs/benchmarks.md, 'Transfers: events made while the "
+    "writer decides'")
 scan = num(find(tally, workload="scan"), "records_per_second")
 raw_scan = num(raw_after("scan_verify", 1000, 0), "events_per_second")
 bar("verifying scan / raw cursor scan with XXH3", scan / raw_scan if scan and raw_scan else None, 0.5,
