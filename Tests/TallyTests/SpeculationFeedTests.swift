@@ -50,6 +50,19 @@ import Testing
         #expect(PaymentsModel.speculate(Self.transfers(1)[0], metadata: .empty) != nil)
     }
 
+    @Test func aRetiredFeedIsFreedByTheNextProducer() {
+        let model = PaymentsModel(checkpointEventsMin: 1_000)
+        weak var retired: SpeculationFeed?
+        do {
+            let feed = PaymentsModel.madeFeed(Self.transfers(3), metadata: .empty)
+            retired = feed
+            model.retire(feed)
+        }
+        #expect(retired != nil)  // kept until a producer frees it
+        model.freeRetired()
+        #expect(retired == nil)
+    }
+
     @Test func largeBatchesWhileTheirEventsAreMadeGiveTheSameBooks() async throws {
         try await withTemporaryDirectory { dir in
             let ledger = try await Ledger.open(at: dir.path, configuration: LogConfiguration(createIfMissing: true), expiryInterval: nil)

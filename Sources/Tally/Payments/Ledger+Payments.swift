@@ -19,9 +19,15 @@ extension Ledger {
         // before the commit, the rest while the writer decides those.
         let (feed, rest) = PaymentsModel.feed(commands, metadata: metadata)
         guard let rest else { return try await self.commit(commands, linked: false, metadata: metadata, speculations: feed) }
-        async let made: Void = rest()
+        // The child also frees the made events of earlier batches (see `PaymentsModel.retire`).
+        let payments = self.payments
+        async let made: Void = {
+            await rest()
+            payments.freeRetired()
+        }()
         let outcomes = try await self.commit(commands, linked: false, metadata: metadata, speculations: feed)
         await made
+        payments.retire(feed)
         return outcomes
     }
 
