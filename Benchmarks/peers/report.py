@@ -162,11 +162,11 @@ t8000 = num(find(tally, workload="b8000-transfers"), "transfers_per_second")
 a8000 = num(find(tally, workload="b8000-batch"), "events_per_second")
 bar("transfers / own append, batch 8,000", t8000 / a8000 if t8000 and a8000 else None, 0.5,
     "perf (2026-12-06, fifth session): the writer thread does 2.4x a plain append's work per transfer (5.3 k samples "
-    "at 2 kHz for 400 k transfers against 2.2 k for 400 k appends) and is busy ~82% of the run; a batch's events are "
-    "now made while the writer decides its first ones. Payments' share is ~0.77x a plain append (deciding ~11% of the "
+    "at 2 kHz for 400 k transfers against 2.2 k for 400 k appends) and is busy ~93% of the run (a batch's events are "
+    "made while the writer decides its first ones, and freed by the next batch's producer). Payments' share is ~0.77x a plain append (deciding ~11% of the "
     "writer, folding ~11%, the merge ~4%); the log's is ~1.5x (the idempotency and head lookups of a new stream each "
     "miss the cache more; the 16-byte stream ids are heap strings, so every copy of a tail entry is reference-counted). "
-    "The bar needs both at <= ~2x and the writer kept busy; docs/benchmarks.md, 'Transfers: events made while the "
+    "The bar needs the sum at <= ~2x; docs/benchmarks.md, 'Transfers: events made while the "
     "writer decides'")
 scan = num(find(tally, workload="scan"), "records_per_second")
 raw_scan = num(raw_after("scan_verify", 1000, 0), "events_per_second")

@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import Synchronization
 import TallyChecksum
 import TallyDomain
@@ -33,7 +34,7 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
     static let checkpointName = "payments"
 
     /// Feeds of large batches already committed, freed by the next large batch's producer.
-    private let retired = Mutex<[SpeculationFeed]>([])
+    private let retired = NIOLockedValueBox<[SpeculationFeed]>([])
 
     init(checkpointEventsMin: Int) {
         self.checkpointEventsMin = checkpointEventsMin
@@ -92,12 +93,12 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
     /// frees them once it has made its own batch's events, on the core the writer does not
     /// use. At most the last large batch's events are kept this way.
     func retire(_ feed: SpeculationFeed) {
-        self.retired.withLock { $0.append(feed) }
+        self.retired.withLockedValue { $0.append(feed) }
     }
 
     /// Frees the retired feeds (their last references).
     func freeRetired() {
-        let feeds = self.retired.withLock { feeds in
+        let feeds = self.retired.withLockedValue { feeds in
             defer { feeds = [] }
             return feeds
         }
