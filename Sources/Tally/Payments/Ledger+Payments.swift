@@ -36,9 +36,10 @@ extension Ledger {
     {
         let payments = self.payments
         // The command reaches its inputs through a box this task empties once it is resumed:
-        // freeing a batch's thousands of requests and events then happens here, not on the
-        // log's writer thread (which drops its reference to the command later, when the next
-        // batch is taken, and would otherwise often be the last to let go).
+        // freeing a batch's thousands of requests then happens in the caller's task (its made
+        // events: see `PaymentsModel.retire`), not on the log's writer thread (which drops its
+        // reference to the command later, when the next batch is taken, and would otherwise
+        // often be the last to let go).
         let inputs = NIOLockedValueBox<(commands: [PaymentCommand], speculations: SpeculationFeed?)?>((commands, speculations))
         defer { inputs.withLockedValue { $0 = nil } }
         return try await self.log.withinCommit { append in
