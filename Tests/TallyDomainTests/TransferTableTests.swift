@@ -41,4 +41,28 @@ import Testing
         second["w"] = self.transfer("w")
         #expect(first != second)
     }
+
+    /// Past several chunks and index growths: every transfer is found, removals from the
+    /// middle move the last one into the hole, and a discarded batch leaves no trace.
+    @Test func manyTransfersAcrossChunksGrowthRemovalsAndADiscardedBatch() {
+        var table = TransferTable()
+        let total = 3 * TransferTable.chunkSize + 17
+        for number in 0..<total { table[DomainID(stringLiteral: "t\(number)")] = self.transfer("t\(number)", amount: UInt64(number + 1)) }
+        #expect(table.count == total && table.values.count == total)
+        for number in stride(from: 0, to: total, by: 7) { table[DomainID(stringLiteral: "t\(number)")] = nil }
+        let kept = (0..<total).filter { $0 % 7 != 0 }
+        #expect(table.count == kept.count)
+        for number in 0..<total {
+            let found = table[DomainID(stringLiteral: "t\(number)")]
+            #expect(found == (number % 7 == 0 ? nil : self.transfer("t\(number)", amount: UInt64(number + 1))))
+        }
+        for number in 0..<TransferTable.chunkSize + 5 { table.addUncommitted(self.transfer("u\(number)")) }
+        #expect(table["u3"] == nil && table.includingUncommitted("u3") == self.transfer("u3"))
+        table.discardUncommitted()
+        #expect(table.includingUncommitted("u3") == nil && !table.hasUncommitted && table.count == kept.count)
+        table.addUncommitted(self.transfer("u3"))
+        table.publishUncommitted()
+        #expect(table["u3"] == self.transfer("u3") && table.count == kept.count + 1)
+        #expect(Set(table.values.map(\.id.rawValue)) == Set(kept.map { "t\($0)" } + ["u3"]))
+    }
 }

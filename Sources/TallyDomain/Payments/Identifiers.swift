@@ -54,6 +54,9 @@ public struct DomainID: Hashable, Sendable, Comparable, CustomStringConvertible,
     /// What Swift's tables call to place a key: the hash made once, mixed with the table's
     /// seed, without a `Hasher` (whose setup and finish cost more than the rest of a lookup).
     public func _rawHashValue(seed: Int) -> Int { IDHash.seeded(self.keyedHash, seed) }
+
+    /// The keyed hash made once (``IDHash``), for the write model's own tables (``SlotIndex``).
+    var hashWord: UInt64 { self.keyedHash }
 }
 
 /// A currency code: 2 to 8 uppercase letters or digits (`APX`, `USD`, `CREDIT1`).

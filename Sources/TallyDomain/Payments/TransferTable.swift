@@ -1,10 +1,11 @@
-/// Transfers by id: a dictionary of small entries (id → slot) over a dense array of the
-/// transfers, in the order they were first stored.
+/// Transfers by id: a compact index (``SlotIndex``, id hash → slot) over the transfers in
+/// fixed-size chunks, in the order they were first stored.
 ///
-/// The write model keeps every transfer ever made. As `[DomainID: Transfer]` each growth of
-/// the table rehashed and moved every transfer to random places in a table twice the size;
-/// here growth rehashes 24-byte entries and the transfers move in one sequential copy.
-/// Lookups cost one hash, as before.
+/// The write model keeps every transfer ever made, so the table only grows, by a batch of
+/// thousands at a time. Growth never moves a transfer: a full chunk stays where it is and a
+/// new one is started, and the index re-places 8-byte buckets without reading an id. (As a
+/// `[DomainID: Transfer]` each growth rehashed and moved every transfer; as an
+/// `[DomainID: Int]` over one array it still wrote 2× the table into fresh memory.)
 ///
 /// A batch being committed adds its new posted transfers here directly, as *uncommitted*
 /// (past ``count``): every read but ``includingUncommitted(_:)`` skips them until
@@ -12,10 +13,15 @@
 /// Each new transfer is then stored once, where a layer of changes merged after the commit
 /// stored it twice.
 public struct TransferTable: Sendable, Equatable {
-    private var slots: [DomainID: Int] = [:]
-    private var items: [Transfer] = []
-    /// Items before this index are committed.
+    private var index = SlotIndex()
+    private var chunks: [[Transfer]] = []
+    /// Transfers held, committed or not.
+    private var stored = 0
+    /// Items before this slot are committed.
     private var visible = 0
+
+    /// Transfers a chunk holds (about half a megabyte of them).
+    static let chunkSize = 4_096
 
     public init() {}
 
@@ -25,78 +31,125 @@ public struct TransferTable: Sendable, Equatable {
     public var isEmpty: Bool { self.visible == 0 }
 
     /// Every committed transfer, in the order each was first stored.
-    public var values: ArraySlice<Transfer> { self.items[..<self.visible] }
+    public var values: Values { Values(chunks: self.chunks, count: self.visible) }
 
     /// Whether a batch's uncommitted transfers are in the table.
-    public var hasUncommitted: Bool { self.items.count > self.visible }
+    public var hasUncommitted: Bool { self.stored > self.visible }
 
     /// The committed transfer with this id. Setting stores it committed, which is only
     /// possible while no uncommitted transfer is held; `nil` removes it (the last stored
     /// takes its slot).
     public subscript(id: DomainID) -> Transfer? {
-        get { self.slots[id].flatMap { $0 < self.visible ? self.items[$0] : nil } }
+        get { self.slot(of: id).flatMap { $0 < self.visible ? self.item($0) : nil } }
         set {
             if let newValue {
                 precondition(newValue.id == id, "a transfer is stored under its own id")
-                if let slot = self.slots[id] {
+                if let slot = self.slot(of: id) {
                     precondition(slot < self.visible, "an uncommitted transfer is replaced only through its batch")
-                    self.items[slot] = newValue
+                    self.chunks[slot / Self.chunkSize][slot % Self.chunkSize] = newValue
                 } else {
                     precondition(!self.hasUncommitted, "publish or discard the batch's transfers first")
-                    self.slots[id] = self.items.count
-                    self.items.append(newValue)
-                    self.visible = self.items.count
+                    self.append(newValue)
+                    self.visible = self.stored
                 }
-            } else if let slot = self.slots[id] {
+            } else if let slot = self.slot(of: id) {
                 precondition(!self.hasUncommitted, "publish or discard the batch's transfers first")
-                self.slots[id] = nil
-                let last = self.items.removeLast()
-                if slot < self.items.count {
-                    self.items[slot] = last
-                    self.slots[last.id] = slot
+                self.index.remove(id, slot: slot)
+                let last = self.removeLast()
+                if slot < self.stored {
+                    self.index.renumber(last.id, from: self.stored, to: slot)
+                    self.chunks[slot / Self.chunkSize][slot % Self.chunkSize] = last
                 }
-                self.visible = self.items.count
+                self.visible = self.stored
             }
         }
     }
 
     /// The transfer with this id, committed or added by the batch being committed.
     public func includingUncommitted(_ id: DomainID) -> Transfer? {
-        self.slots[id].map { self.items[$0] }
+        self.slot(of: id).map { self.item($0) }
     }
 
     /// Adds a new transfer of the batch being committed (its id must be new).
     public mutating func addUncommitted(_ transfer: Transfer) {
-        let slot = self.items.count
-        precondition(self.slots.updateValue(slot, forKey: transfer.id) == nil, "transfer \(transfer.id) is already stored")
-        self.items.append(transfer)
+        precondition(self.slot(of: transfer.id) == nil, "transfer \(transfer.id) is already stored")
+        self.append(transfer)
     }
 
     /// The batch is durable: its transfers become committed.
     public mutating func publishUncommitted() {
-        self.visible = self.items.count
+        self.visible = self.stored
     }
 
     /// The batch failed: its transfers are forgotten.
     public mutating func discardUncommitted() {
-        for transfer in self.items[self.visible...] { self.slots[transfer.id] = nil }
-        self.items.removeSubrange(self.visible...)
+        while self.stored > self.visible {
+            let transfer = self.removeLast()
+            self.index.remove(transfer.id, slot: self.stored)
+        }
     }
 
-    /// Makes room for `capacity` transfers without growing.
+    /// Makes room for `capacity` transfers without growing the index.
     public mutating func reserveCapacity(_ capacity: Int) {
-        self.slots.reserveCapacity(capacity)
-        self.items.reserveCapacity(capacity)
+        self.index.reserveCapacity(capacity)
     }
 
     public mutating func removeAll(keepingCapacity: Bool = false) {
-        self.slots.removeAll(keepingCapacity: keepingCapacity)
-        self.items.removeAll(keepingCapacity: keepingCapacity)
+        self.index.removeAll(keepingCapacity: keepingCapacity)
+        self.chunks.removeAll(keepingCapacity: keepingCapacity)
+        self.stored = 0
         self.visible = 0
     }
 
     /// The same committed transfers under the same ids, whatever the order they were stored in.
     public static func == (lhs: TransferTable, rhs: TransferTable) -> Bool {
         lhs.count == rhs.count && lhs.values.allSatisfy { rhs[$0.id] == $0 }
+    }
+
+    /// The committed transfers in the order they were first stored.
+    public struct Values: RandomAccessCollection, Sendable {
+        fileprivate let chunks: [[Transfer]]
+        public let count: Int
+
+        public var startIndex: Int { 0 }
+        public var endIndex: Int { self.count }
+
+        public subscript(position: Int) -> Transfer {
+            precondition(position >= 0 && position < self.count, "index \(position) out of 0..<\(self.count)")
+            return self.chunks[position / TransferTable.chunkSize][position % TransferTable.chunkSize]
+        }
+    }
+
+    // MARK: Storage
+
+    @inline(__always)
+    private func slot(of id: DomainID) -> Int? {
+        self.index.slot(for: id) { self.chunks[$0 / Self.chunkSize][$0 % Self.chunkSize].id == id }
+    }
+
+    @inline(__always)
+    private func item(_ slot: Int) -> Transfer {
+        self.chunks[slot / Self.chunkSize][slot % Self.chunkSize]
+    }
+
+    private mutating func append(_ transfer: Transfer) {
+        let slot = self.stored
+        self.index.insert(transfer.id, slot: slot)
+        if slot % Self.chunkSize == 0 && slot / Self.chunkSize == self.chunks.count {
+            var chunk: [Transfer] = []
+            chunk.reserveCapacity(Self.chunkSize)
+            self.chunks.append(chunk)
+        }
+        self.chunks[slot / Self.chunkSize].append(transfer)
+        self.stored += 1
+    }
+
+    /// Takes the last stored transfer out of the chunks (not out of the index).
+    private mutating func removeLast() -> Transfer {
+        self.stored -= 1
+        let chunk = self.stored / Self.chunkSize
+        let transfer = self.chunks[chunk].removeLast()
+        if self.chunks[chunk].isEmpty { self.chunks.removeLast() }
+        return transfer
     }
 }
