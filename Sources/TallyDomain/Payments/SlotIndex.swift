@@ -39,12 +39,23 @@ struct SlotIndex: Sendable {
         }
     }
 
-    /// Numbers `id` with `slot`; `id` must not be in the index.
-    mutating func insert(_ id: DomainID, slot: Int) {
+    /// Numbers `id` with `slot`, unless `matches` says a candidate slot already holds `id`
+    /// (then returns `false`: ids are unique).
+    @inline(__always)
+    mutating func insert(_ id: DomainID, slot: Int, matches: (Int) -> Bool) -> Bool {
         precondition(slot >= 0 && slot < Self.slotsMax, "a transfer table holds at most \(Self.slotsMax) transfers")
         if (self.count + 1) * 2 > self.buckets.count { self.grow(to: Swift.max(16, self.buckets.count * 2)) }
-        Self.place(UInt64(Self.tag(id)) << 32 | UInt64(slot + 1), in: &self.buckets)
+        let tag = Self.tag(id)
+        let mask = self.buckets.count - 1
+        var position = Int(tag) & mask
+        while self.buckets[position] != 0 {
+            let bucket = self.buckets[position]
+            if UInt32(truncatingIfNeeded: bucket >> 32) == tag && matches(Int(UInt32(truncatingIfNeeded: bucket)) - 1) { return false }
+            position = (position + 1) & mask
+        }
+        self.buckets[position] = UInt64(tag) << 32 | UInt64(slot + 1)
         self.count += 1
+        return true
     }
 
     /// Renumbers `id` (found at `old`) to `new`.

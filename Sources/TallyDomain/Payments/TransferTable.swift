@@ -72,7 +72,6 @@ public struct TransferTable: Sendable, Equatable {
 
     /// Adds a new transfer of the batch being committed (its id must be new).
     public mutating func addUncommitted(_ transfer: Transfer) {
-        precondition(self.slot(of: transfer.id) == nil, "transfer \(transfer.id) is already stored")
         self.append(transfer)
     }
 
@@ -132,9 +131,17 @@ public struct TransferTable: Sendable, Equatable {
         self.chunks[slot / Self.chunkSize][slot % Self.chunkSize]
     }
 
+    /// Stores a transfer whose id must be new.
     private mutating func append(_ transfer: Transfer) {
         let slot = self.stored
-        self.index.insert(transfer.id, slot: slot)
+        let added: Bool
+        do {
+            // A reference of its own, gone before the chunks are mutated below (alive then,
+            // it would make them copy).
+            let chunks = self.chunks
+            added = self.index.insert(transfer.id, slot: slot) { chunks[$0 / Self.chunkSize][$0 % Self.chunkSize].id == transfer.id }
+        }
+        precondition(added, "transfer \(transfer.id) is already stored")
         if slot % Self.chunkSize == 0 && slot / Self.chunkSize == self.chunks.count {
             var chunk: [Transfer] = []
             chunk.reserveCapacity(Self.chunkSize)
