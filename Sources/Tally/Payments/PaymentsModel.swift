@@ -147,8 +147,9 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
         var events = 0
         var folded = false
         for index in commands.indices {
-            if let speculation = speculations?.take(index), case .transfer(let request) = commands[index] {
-                outcomes.append(self.executeMade(request, speculation, batch: &batch, events: &events, folded: &folded, append: append))
+            // A made event exists only for a posted transfer, and carries all of its request.
+            if let speculation = speculations?.take(index) {
+                outcomes.append(self.executeMade(speculation, batch: &batch, events: &events, folded: &folded, append: append))
             } else {
                 outcomes.append(
                     self.executeOne(commands[index], now: now, metadata: metadata, batch: &batch, events: &events, folded: &folded, append: append))
@@ -192,11 +193,10 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
     /// Decides a posted transfer whose event was made ahead and, if it is accepted, appends
     /// that event as made and folds it into `batch`.
     private func executeMade(
-        _ request: TransferRequest, _ speculation: Speculation, batch: inout PaymentChanges, events: inout Int, folded: inout Bool,
-        append: CommitAppend
+        _ speculation: Speculation, batch: inout PaymentChanges, events: inout Int, folded: inout Bool, append: CommitAppend
     ) -> PaymentOutcome {
         let decision = self.committed.withLock { state in
-            Payments.decideMade(request, transfer: speculation.transfer, state: state, changes: batch)
+            Payments.decideMade(speculation.transfer, state: state, changes: batch)
         }
         let fold: PreparedFold
         switch consume decision {

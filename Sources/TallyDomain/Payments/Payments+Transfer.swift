@@ -36,15 +36,17 @@ extension Payments {
         return (.applied([.transferCreated(transfer)]), try self.postedFold(transfer, state: state, changes: changes))
     }
 
-    /// Decides a posted transfer whose `transfer` (``newTransfer(_:)`` of `request`) was made
-    /// ahead, off the writer: accepted as made (with what folding it takes), or another
-    /// outcome (`transfer_exists` or a rejection).
+    /// Decides a posted transfer made ahead, off the writer, from its request
+    /// (``newTransfer(_:)``): accepted as made (with what folding it takes), or another
+    /// outcome (`transfer_exists` or a rejection), exactly as ``transferDecision(_:state:changes:now:)``
+    /// decides the request. The transfer carries every field of the request, so the writer
+    /// needs nothing else.
     public static func decideMade(
-        _ request: TransferRequest, transfer: Transfer, state: borrowing PaymentsState, changes: borrowing PaymentChanges
+        _ transfer: Transfer, state: borrowing PaymentsState, changes: borrowing PaymentChanges
     ) -> MadeDecision {
-        precondition(request.timeoutNanoseconds == nil && transfer.id == request.id, "only a posted transfer made from its request")
+        precondition(transfer.kind == .posted && transfer.state == .posted, "only a posted transfer made from its request")
         do throws(Rejection) {
-            if let exists = try self.existing(request, state: state, changes: changes) { return .decided(exists) }
+            if let exists = try self.existing(transfer, state: state, changes: changes) { return .decided(exists) }
             return .accepted(try self.postedFold(transfer, state: state, changes: changes))
         } catch {
             return .decided(.rejected(error))
@@ -76,12 +78,29 @@ extension Payments {
             && existing.amount == request.amount && existing.currency == request.currency && existing.memo == request.memo
             && existing.externalReference == request.externalReference
             && existing.timeoutNanoseconds == request.timeoutNanoseconds
-        guard same else {
-            throw Rejection(
-                .transferExistsWithDifferentFields,
-                "transfer \(request.id) exists with other fields; a retry must resend the same fields, a new transfer needs a new id")
-        }
+        guard same else { throw Self.existsWithDifferentFields(request.id) }
         return .exists(.transferExists)
+    }
+
+    /// ``existing(_:state:changes:)`` for a transfer made from its request (the same fields).
+    private static func existing(
+        _ made: Transfer, state: borrowing PaymentsState, changes: borrowing PaymentChanges
+    ) throws(Rejection) -> PaymentOutcome? {
+        try FreeText.validate(made.memo, field: "memo", max: FreeText.memoBytesMax)
+        try FreeText.validate(made.externalReference, field: "external_ref", max: FreeText.referenceBytesMax)
+        guard let existing = changes.transfer(made.id, state) else { return nil }
+        let same =
+            existing.kind == made.kind && existing.debitAccount == made.debitAccount && existing.creditAccount == made.creditAccount
+            && existing.amount == made.amount && existing.currency == made.currency && existing.memo == made.memo
+            && existing.externalReference == made.externalReference && existing.timeoutNanoseconds == made.timeoutNanoseconds
+        guard same else { throw Self.existsWithDifferentFields(made.id) }
+        return .exists(.transferExists)
+    }
+
+    private static func existsWithDifferentFields(_ id: DomainID) -> Rejection {
+        Rejection(
+            .transferExistsWithDifferentFields,
+            "transfer \(id) exists with other fields; a retry must resend the same fields, a new transfer needs a new id")
     }
 
     /// The checks every new transfer (posted, pending or reversal) passes, in TigerBeetle's order.

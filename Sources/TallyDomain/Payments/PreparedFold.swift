@@ -7,7 +7,7 @@ public struct PreparedFold: Sendable {
     let credit: Account
 }
 
-/// How ``Payments/decideMade(_:transfer:state:changes:)`` decided a transfer made ahead.
+/// How ``Payments/decideMade(_:state:changes:)`` decided a transfer made ahead.
 public enum MadeDecision: Sendable {
     /// Accepted as made: its event is the one made; fold it with this.
     case accepted(PreparedFold)
