@@ -21,7 +21,8 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
     /// Index checkpoints since the last snapshot (each covers tens of thousands of log events).
     private var checkpointsSkipped = 0
     private var batchEvents = 0
-    /// Whether the batch folded posted transfers into the committed state's table (as uncommitted).
+    /// Whether the batch wrote into the committed state's tables (as uncommitted): posted
+    /// transfers, balance changes, opened accounts.
     private var folded = false
     /// What replay at open folded in and has not yet published, and how many events.
     private var replayChanges = PaymentChanges()
@@ -129,6 +130,8 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
             switch append(Self.streams(for: events, metadata: metadata)) {
             case .success:
                 self.batch = trial
+                self.committed.withLock { $0.writeThrough(&self.batch) }
+                self.folded = true
                 self.batchEvents += events.count
                 return decided.outcomes
             case .failure(let error):
@@ -141,7 +144,6 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
         var batch = PaymentChanges()
         swap(&batch, &self.batch)
         defer { swap(&batch, &self.batch) }
-        batch.reserve(commands: commands.count)
         var outcomes: [PaymentOutcome] = []
         outcomes.reserveCapacity(commands.count)
         var events = 0
@@ -183,7 +185,9 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
                         preconditionFailure("a decided event does not evolve: \(error)")
                     }
                 }
+                state.writeThrough(&batch)
             }
+            folded = true
             return outcome
         case .failure(let error):
             return .rejected(Self.rejection(error))

@@ -131,7 +131,7 @@ extension PaymentsState {
             account.debitsPending = try reader.varint()
             account.creditsPending = try reader.varint()
             ids.append(account.id)
-            self.accounts[account.id] = account
+            self.accounts.store(account)
         }
         let transferCount = try reader.varint()
         guard transferCount <= UInt64(byteCount) else { throw Rejection(.invalidField, "payments snapshot: transfer count") }

@@ -17,7 +17,7 @@ extension PaymentsState {
             account.creditsPosted = try reader.u64()
             account.debitsPending = try reader.u64()
             account.creditsPending = try reader.u64()
-            self.accounts[account.id] = account
+            self.accounts.store(account)
         }
         let transferCount = try reader.u64()
         self.transfers.reserveCapacity(Int(min(transferCount, UInt64(byteCount))))

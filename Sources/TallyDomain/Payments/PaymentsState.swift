@@ -1,10 +1,13 @@
 /// The payments write model: every account and transfer, folded from the log.
 ///
-/// `PaymentsState` is what is committed; ``PaymentChanges`` is a layer of uncommitted
-/// changes over it (a batch being decided). The write model is exactly the fold of the
+/// `PaymentsState` is what is committed, and what readers see. ``PaymentChanges`` is a layer
+/// of uncommitted changes over it (a batch being decided); the batch's balance changes and
+/// new posted transfers are written into ``accounts`` and ``transfers`` directly, as
+/// uncommitted (``Payments/fold(_:into:state:)``, ``writeThrough(_:)``), and the tables
+/// hide them from readers until ``apply(_:)``. The write model is exactly the fold of the
 /// log: ``Payments/evolve(_:state:changes:)`` over every payment event, in order.
 public struct PaymentsState: Sendable, Equatable {
-    public internal(set) var accounts: [DomainID: Account] = [:]
+    public internal(set) var accounts = AccountTable()
     public internal(set) var transfers = TransferTable()
     /// Open pending transfers → when they expire (nanoseconds since 1970, UTC).
     public internal(set) var openPending: [DomainID: UInt64] = [:]
@@ -16,14 +19,25 @@ public struct PaymentsState: Sendable, Equatable {
     /// ``transfers`` as uncommitted (``Payments/fold(_:into:state:)``).
     public mutating func apply(_ changes: consuming PaymentChanges) {
         self.transfers.publishUncommitted()
-        for (id, account) in changes.accounts { self.accounts[id] = account }
+        self.accounts.publish()
+        for account in changes.accounts.values { self.accounts.store(account) }
         for transfer in changes.transfers.values { self.transfers[transfer.id] = transfer }
         for (id, expiry) in changes.openPending { self.openPending[id] = expiry }
     }
 
-    /// Forgets the transfers a failed batch folded in (``Payments/fold(_:into:state:)``).
+    /// Forgets what a failed batch wrote in: its transfers and balance changes
+    /// (``Payments/fold(_:into:state:)``, ``writeThrough(_:)``).
     public mutating func discardUncommitted() {
         self.transfers.discardUncommitted()
+        self.accounts.rollback()
+    }
+
+    /// Moves the accounts `changes` holds into ``accounts`` as uncommitted changes of the
+    /// batch being committed, so that the layer holds none between two commands.
+    public mutating func writeThrough(_ changes: inout PaymentChanges) {
+        guard !changes.accounts.isEmpty else { return }
+        for account in changes.accounts.values { self.accounts.update(account) }
+        changes.accounts.removeAll(keepingCapacity: true)
     }
 
     /// Accounts owned by `agent`, by id.
@@ -44,12 +58,6 @@ public struct PaymentChanges: Sendable {
 
     public var isEmpty: Bool { self.accounts.isEmpty && self.transfers.isEmpty && self.openPending.isEmpty }
 
-    /// Makes room for what about `commands` more commands change, so a large batch does not
-    /// grow its tables step by step.
-    public mutating func reserve(commands: Int) {
-        self.accounts.reserveCapacity(self.accounts.count + 2 * commands)
-    }
-
     /// Forgets every change and keeps the tables' room for the next batch.
     public mutating func removeAll() {
         self.accounts.removeAll(keepingCapacity: true)
@@ -57,8 +65,10 @@ public struct PaymentChanges: Sendable {
         self.openPending.removeAll(keepingCapacity: true)
     }
 
+    /// The account as the batch left it: in this layer, else as written into `state`.
     func account(_ id: DomainID, _ state: borrowing PaymentsState) -> Account? {
-        self.accounts[id] ?? state.accounts[id]
+        if !self.accounts.isEmpty, let account = self.accounts[id] { return account }
+        return state.accounts.current(id)
     }
 
     func transfer(_ id: DomainID, _ state: borrowing PaymentsState) -> Transfer? {

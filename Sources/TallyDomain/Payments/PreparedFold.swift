@@ -35,10 +35,17 @@ extension Payments {
     /// as they were when it was decided (the batch has not changed since: fold it right
     /// after its events are appended). The transfer goes into `state`'s table as
     /// uncommitted: ``PaymentsState/apply(_:)`` publishes it with `changes`, and
-    /// ``TransferTable/discardUncommitted()`` forgets it if the batch fails.
+    /// ``PaymentsState/discardUncommitted()`` forgets it if the batch fails. So do the two
+    /// accounts when `changes` holds no account (``PaymentsState/writeThrough(_:)`` keeps it
+    /// so between commands); otherwise they go into `changes`, which may hold them.
     public static func fold(_ prepared: PreparedFold, into changes: inout PaymentChanges, state: inout PaymentsState) {
-        changes.accounts[prepared.debit.id] = prepared.debit
-        changes.accounts[prepared.credit.id] = prepared.credit
+        if changes.accounts.isEmpty {
+            state.accounts.update(prepared.debit)
+            state.accounts.update(prepared.credit)
+        } else {
+            changes.accounts[prepared.debit.id] = prepared.debit
+            changes.accounts[prepared.credit.id] = prepared.credit
+        }
         state.transfers.addUncommitted(prepared.transfer)
     }
 }

@@ -1,5 +1,5 @@
 /// An open-addressing table from a ``DomainID``'s hash to a slot number, eight bytes a
-/// bucket, for ``TransferTable``: the ids themselves stay in the table's items, where a
+/// bucket, for ``TransferTable`` and ``AccountTable``: the ids themselves stay in the table's items, where a
 /// candidate slot is checked.
 ///
 /// Each bucket packs the upper 32 bits of the id's keyed hash (``DomainID/hashWord``) with
@@ -43,7 +43,7 @@ struct SlotIndex: Sendable {
     /// (then returns `false`: ids are unique).
     @inline(__always)
     mutating func insert(_ id: DomainID, slot: Int, matches: (Int) -> Bool) -> Bool {
-        precondition(slot >= 0 && slot < Self.slotsMax, "a transfer table holds at most \(Self.slotsMax) transfers")
+        precondition(slot >= 0 && slot < Self.slotsMax, "a table holds at most \(Self.slotsMax) ids")
         if (self.count + 1) * 2 > self.buckets.count { self.grow(to: Swift.max(16, self.buckets.count * 2)) }
         let tag = Self.tag(id)
         let mask = self.buckets.count - 1
