@@ -77,6 +77,7 @@ import Testing
                 let outcomes = model.execute(commands + [commands[0]], linked: false, now: 1, speculations: speculations, append: append)
                 #expect(model.read { $0.transfers.count } == 0)
                 #expect(model.read { $0.transfers["t0"] } == nil)
+                #expect(model.read { $0.accounts["b"]?.creditsPosted } == 0, "balances written in are not read before the commit")
                 return outcomes.map(\.code)
             }
             #expect(outcomes == ["ok", "ok", "ok", "ok", "ok", "transfer_exists"])
@@ -103,5 +104,54 @@ import Testing
         var table = state.transfers
         table["t0"] = Transfer(id: "t0", kind: .posted, debitAccount: "a", creditAccount: "b", amount: 1, currency: "APX")
         #expect(table.count == 1)
+    }
+
+    /// An account opened and a pending transfer decided through `evolve` in the batch: hidden
+    /// from readers until the batch is durable, gone if it fails.
+    private func runOpening(_ outcome: (PaymentsModel) -> Void) async throws -> PaymentsState {
+        try await withTemporaryDirectory { dir in
+            let ledger = try await Ledger.open(at: dir.path, configuration: LogConfiguration(createIfMissing: true), expiryInterval: nil)
+            _ = try await ledger.execute([
+                .openAccount(Account(id: "a", agent: "g", currency: "APX")), .openAccount(Account(id: "b", agent: "g", currency: "APX")),
+                .transfer(TransferRequest(id: "seed", debitAccount: "b", creditAccount: "a", amount: 50, currency: "APX")),
+            ])
+            let model = PaymentsModel(checkpointEventsMin: 1_000)
+            try model.replay(ledger.log)
+            let commands: [PaymentCommand] = [
+                .openAccount(Account(id: "c", agent: "g", currency: "APX")),
+                .transfer(TransferRequest(id: "p", debitAccount: "a", creditAccount: "c", amount: 7, currency: "APX", timeoutNanoseconds: 60_000_000_000)),
+                .transfer(TransferRequest(id: "q", debitAccount: "a", creditAccount: "c", amount: 3, currency: "APX")),
+            ]
+            let outcomes = try await ledger.log.withinCommit { append in
+                let outcomes = model.execute(commands, linked: false, now: 1, append: append)
+                #expect(model.read { $0.accounts["c"] } == nil)
+                #expect(model.read { $0.accounts["a"]?.debitsPending } == 0)
+                #expect(model.read { $0.accounts["a"]?.debitsPosted } == 0)
+                #expect(model.read { $0.accounts.count } == 2)
+                return outcomes.map(\.code)
+            }
+            #expect(outcomes == ["ok", "ok", "ok"])
+            outcome(model)
+            let state = model.read { $0 }
+            await ledger.close()
+            return state
+        }
+    }
+
+    @Test func aCommittedBatchPublishesTheAccountsItOpenedAndChanged() async throws {
+        let state = try await self.runOpening { $0.batchCommitted {} }
+        #expect(state.accounts.count == 3)
+        #expect(state.accounts["c"]?.creditsPending == 7 && state.accounts["c"]?.creditsPosted == 3)
+        #expect(state.accounts["a"]?.debitsPending == 7 && state.accounts["a"]?.debitsPosted == 3)
+    }
+
+    @Test func aFailedBatchForgetsTheAccountsItOpenedAndPutsBalancesBack() async throws {
+        let state = try await self.runOpening { $0.batchFailed() }
+        #expect(state.accounts.count == 2 && state.accounts["c"] == nil)
+        #expect(state.accounts["a"]?.debitsPending == 0 && state.accounts["a"]?.debitsPosted == 0)
+        #expect(state.accounts["a"]?.creditsPosted == 50)
+        var table = state.accounts
+        table.store(Account(id: "c", agent: "h", currency: "APX"))
+        #expect(table["c"]?.agent == "h", "the failed batch's id is free again")
     }
 }
