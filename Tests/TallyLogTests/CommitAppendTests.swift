@@ -33,4 +33,22 @@ import Testing
             #expect(try log.read(stream: "transfer-1").map(\.streamVersion) == [0])
         }
     }
+
+    /// The one-event form prepares exactly what the general form does, and refuses what it
+    /// refuses with the same code and message.
+    @Test func aOneEventPreparationEqualsTheGeneralOne() throws {
+        let proposed = event()
+        let one = try PreparedStreams(streamID: "transfer-7", expectedVersion: .noStream, event: proposed).append
+        let general = try PreparedStreams([StreamAppend(streamID: "transfer-7", expectedVersion: .noStream, events: [proposed])]).append
+        #expect(one.eventCount == general.eventCount && one.recordBytes == general.recordBytes)
+        #expect(one.streams.map(\.streamBytes) == general.streams.map(\.streamBytes))
+        #expect(one.streams.map(\.expectedVersion) == general.streams.map(\.expectedVersion))
+        #expect(one.streams[0].events.map(\.type) == general.streams[0].events.map(\.type))
+        #expect(one.streams[0].events.map(\.flags) == general.streams[0].events.map(\.flags))
+        for (streamID, bad) in [("", proposed), ("s-1", ProposedEvent(type: "Not.Dotted", payload: [])), ("s-1", ProposedEvent(type: "a.b", payload: [UInt8](repeating: 0x20, count: Limits.payloadBytesMax + 1)))] {
+            let oneError = #expect(throws: LogError.self) { try PreparedStreams(streamID: streamID, expectedVersion: .any, event: bad) }
+            let generalError = #expect(throws: LogError.self) { try PreparedStreams([StreamAppend(streamID: streamID, events: [bad])]) }
+            #expect(oneError?.code == generalError?.code && oneError?.message == generalError?.message)
+        }
+    }
 }

@@ -240,7 +240,13 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
     static func speculate(_ command: PaymentCommand, metadata: EventMetadata) -> Speculation? {
         guard case .transfer(let request) = command, request.timeoutNanoseconds == nil else { return nil }
         let transfer = Payments.newTransfer(request)
-        guard let streams = try? PreparedStreams(Self.streams(for: [.transferCreated(transfer)], metadata: metadata)) else { return nil }
+        let event = PaymentEvent.transferCreated(transfer)
+        let streamID = event.streamID
+        // What `streams(for: [event])` appends, without its arrays.
+        let proposed = ProposedEvent(
+            id: Self.eventID(stream: streamID, version: event.streamVersion), type: event.type, payload: event.payload, metadata: metadata)
+        let expected: ExpectedVersion = event.streamVersion == 0 ? .noStream : .exact(event.streamVersion - 1)
+        guard let streams = try? PreparedStreams(streamID: streamID, expectedVersion: expected, event: proposed) else { return nil }
         return Speculation(transfer: transfer, streams: streams)
     }
 
@@ -287,14 +293,23 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
     /// ``eventID(_:)`` of the event at `version` of `stream`: the first 16 bytes of the
     /// SHA-256 of `tally.payments:<stream>#<version>`, with the version and variant bits set.
     static func eventID(stream: String, version: UInt64) -> UUID {
-        var input: [UInt8] = []
-        input.reserveCapacity(32 + stream.utf8.count)
-        input.append(contentsOf: "tally.payments:".utf8)
-        input.append(contentsOf: stream.utf8)
-        input.append(UInt8(ascii: "#"))
-        input.append(contentsOf: String(version).utf8)
-        return input.withUnsafeBytes { bytes in
-            SHA256Digest.withHash(of: bytes) { digest in
+        let prefix: StaticString = "tally.payments:"
+        let version = String(version)
+        let count = prefix.utf8CodeUnitCount + stream.utf8.count + 1 + version.utf8.count
+        // On the stack: this runs for every payment event, and an array was an allocation each.
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count) { input in
+            var end = 0
+            func put(_ bytes: some Sequence<UInt8>) {
+                for byte in bytes {
+                    input[end] = byte
+                    end += 1
+                }
+            }
+            prefix.withUTF8Buffer { put($0) }
+            put(stream.utf8)
+            put(CollectionOfOne(UInt8(ascii: "#")))
+            put(version.utf8)
+            return SHA256Digest.withHash(of: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: input[..<end]))) { digest in
                 UUID(uuid: (
                     digest[0], digest[1], digest[2], digest[3], digest[4], digest[5], (digest[6] & 0x0F) | 0x80, digest[7],
                     (digest[8] & 0x3F) | 0x80, digest[9], digest[10], digest[11], digest[12], digest[13], digest[14], digest[15]

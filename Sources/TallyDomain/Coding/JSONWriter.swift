@@ -50,7 +50,9 @@ struct JSONWriter {
         if self.bytes.count > 1 { self.bytes.append(UInt8(ascii: ",")) }
         self.bytes.append(UInt8(ascii: "\""))
         key.withUTF8Buffer { self.bytes.append(contentsOf: $0) }
-        self.bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        // Two appends, not an array literal: a literal is an allocation per key.
+        self.bytes.append(UInt8(ascii: "\""))
+        self.bytes.append(UInt8(ascii: ":"))
     }
 
     private mutating func quoted(_ value: String) {

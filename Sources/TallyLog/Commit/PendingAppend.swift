@@ -93,8 +93,15 @@ extension PendingAppend {
         return prepared
     }
 
+    /// ``prepareEach(_:)`` of one stream with one event.
+    static func prepareOne(streamID: String, expectedVersion: ExpectedVersion, event: ProposedEvent) throws(LogError) -> PreparedStream {
+        let streamBytes = try Validation.streamID(streamID)
+        return PreparedStream(
+            key: StreamKey(streamID), streamBytes: streamBytes, expectedVersion: expectedVersion, events: [try Validation.event(event)])
+    }
+
     /// The limits on the append's events and encoded bytes; returns the counts.
-    private static func checkSize(_ prepared: [PreparedStream]) throws(LogError) -> (streams: [PreparedStream], events: Int, bytes: Int) {
+    static func checkSize(_ prepared: [PreparedStream]) throws(LogError) -> (streams: [PreparedStream], events: Int, bytes: Int) {
         var events = 0
         var bytes = 0
         for stream in prepared {

@@ -50,6 +50,15 @@ public struct PreparedStreams: Sendable {
         let prepared = try PendingAppend.prepare(streams)
         self.append = PreparedAppend(streams: prepared.streams, eventCount: prepared.events, recordBytes: prepared.bytes)
     }
+
+    /// One event to one stream: ``init(_:)`` of one ``StreamAppend`` with `event`, the same
+    /// checks and messages, without building the two arrays (a payment command's events are
+    /// made by the thousand while the writer decides them).
+    public init(streamID: String, expectedVersion: ExpectedVersion, event: ProposedEvent) throws(LogError) {
+        let stream = try PendingAppend.prepareOne(streamID: streamID, expectedVersion: expectedVersion, event: event)
+        let prepared = try PendingAppend.checkSize([stream])
+        self.append = PreparedAppend(streams: prepared.streams, eventCount: prepared.events, recordBytes: prepared.bytes)
+    }
 }
 
 /// A command decided on the writer thread inside the next group commit.
