@@ -180,7 +180,7 @@ extension EventLog {
         throws
     {
         let ids = try txn.count(databases.ids)
-        var idFilter = BloomFilter(initialCapacity: max(1 << 16, ids * 2))
+        var idFilter = BloomFilter(initialCapacity: max(BloomFilter.initialCapacityDefault, ids * 2))
         var streamFilter = BloomFilter()
         var runs: [IDRun] = []
         try txn.withCursor(databases.ids) { cursor throws in

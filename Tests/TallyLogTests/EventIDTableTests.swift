@@ -64,7 +64,7 @@ import Testing
         #expect(filter.count == keys.count)
         for key in keys { #expect(filter.mayContain(key.bloomHash)) }
         let strangers = (0..<100_000).filter { _ in filter.mayContain(EventKey(UUID()).bloomHash) }.count
-        // Seven stages of ~1% each: well under 10% in total.
+        // Five stages (1,000 growing four times each) of ~1% each: well under 10% in total.
         #expect(strangers < 10_000, "\(strangers) false positives in 100,000")
     }
 }
