@@ -50,11 +50,14 @@ extension Committer {
     private func decideOne(
         _ pending: PreparedAppend, stream: PreparedStream, key: EventKey, txn: inout WriteTransaction, overlay: BatchOverlay
     ) throws -> Decision {
-        let (found, checkpoint) = self.tail.withLockedValue { tail in (overlay.ids[key] ?? tail.ids[key], tail.checkpoint) }
+        // One look at the tail for both the id and the stream (only this thread changes it).
+        let (found, checkpoint, tailHead) = self.tail.withLockedValue { tail in
+            (overlay.ids[key] ?? tail.ids[key], tail.checkpoint, tail.streams[stream.key]?.lastVersion)
+        }
         if let position = try found ?? self.persistedPosition(of: key, checkpoint: checkpoint, txn: &txn) {
             return try self.duplicateDecision(pending, positions: [position], txn: &txn)
         }
-        let current = try self.head(of: stream, txn: &txn, overlay: overlay)
+        let current = try self.head(of: stream, txn: &txn, overlay: overlay, tailHead: .some(tailHead))
         guard stream.expectedVersion.accepts(current: current) else { return .reject(Self.wrongVersion(stream, current)) }
         return .acceptOne(head: current)
     }
@@ -123,9 +126,14 @@ extension Committer {
     /// The cache holds only answers of the persisted index (streams not in the tail); a
     /// stream written since is in the tail, which is asked first, and its cache entry is
     /// dropped at publish.
-    private func head(of stream: PreparedStream, txn: inout WriteTransaction, overlay: BatchOverlay) throws -> UInt64? {
+    ///
+    /// `tailHead`, if given, is what the tail holds for the stream (read under the tail's lock
+    /// with something else).
+    private func head(
+        of stream: PreparedStream, txn: inout WriteTransaction, overlay: BatchOverlay, tailHead: UInt64?? = nil
+    ) throws -> UInt64? {
         if let version = overlay.heads[stream.key] { return version }
-        if let tailHead = self.tail.withLockedValue({ $0.streams[stream.key]?.lastVersion }) { return tailHead }
+        if let tailHead = tailHead ?? self.tail.withLockedValue({ $0.streams[stream.key]?.lastVersion }) { return tailHead }
         if let cached = self.state.heads[stream.key] { return cached }
         guard self.state.persistedStreams.mayContain(XXH3.hash(stream.streamBytes)) else { return nil }
         let version = try txn.withCursor(self.databases.streams) { cursor in
