@@ -70,9 +70,12 @@ public struct LMDBError: Error, Sendable, CustomStringConvertible {
 }
 
 /// Throws an ``LMDBError`` when `code` is not `MDB_SUCCESS`.
+///
+/// `path` is read only for an error: every put and get of the commit path calls this, and
+/// reading it each time cost a retain and a release of the string.
 @inline(__always)
-func check(_ code: Int32, _ function: StaticString, path: String? = nil) throws(LMDBError) {
+func check(_ code: Int32, _ function: StaticString, path: @autoclosure () -> String? = nil) throws(LMDBError) {
     if code != MDB_SUCCESS {
-        throw LMDBError(code: LMDBError.Code(rawValue: code), function: "\(function)", path: path)
+        throw LMDBError(code: LMDBError.Code(rawValue: code), function: "\(function)", path: path())
     }
 }
