@@ -161,13 +161,13 @@ bar("W2 256 tasks / SQLite single writer", single256 / sqlite_w2 if single256 an
 t8000 = num(find(tally, workload="b8000-transfers"), "transfers_per_second")
 a8000 = num(find(tally, workload="b8000-batch"), "events_per_second")
 bar("transfers / own append, batch 8,000", t8000 / a8000 if t8000 and a8000 else None, 0.5,
-    "perf (2026-12-06, fifth session): the writer thread does 2.4x a plain append's work per transfer (5.3 k samples "
-    "at 2 kHz for 400 k transfers against 2.2 k for 400 k appends) and is busy ~93% of the run (a batch's events are "
-    "made while the writer decides its first ones, and freed by the next batch's producer). Payments' share is ~0.77x a plain append (deciding ~11% of the "
-    "writer, folding ~11%, the merge ~4%); the log's is ~1.5x (the idempotency and head lookups of a new stream each "
-    "miss the cache more; the 16-byte stream ids are heap strings, so every copy of a tail entry is reference-counted). "
-    "The bar needs the sum at <= ~2x; docs/benchmarks.md, 'Transfers: events made while the "
-    "writer decides'")
+    "perf (2026-12-06, sixth session): per transfer the writer thread does 1.5-1.8x a plain append's work "
+    "(~3.9-4.5 k samples at 2 kHz for 400 k transfers against ~2.2-3.0 k for 400 k appends; 2.3-2.6x before the "
+    "session) and is busy ~87% of the run; the rest is the fsync and the client building the next batch, as for appends. "
+    "What is left is mostly cache misses (two accounts, the transfer index, the id and stream lookups of a new stream) "
+    "and reference counting of the 16-byte stream ids. On this VM the ratio swings 0.40-0.59 between runs: fresh "
+    "memory costs a host fault (virtio-balloon free page reporting), which lands on whichever phase grows the "
+    "page cache when the warm pages are used up; docs/benchmarks.md, 'Transfers: the write model in compact tables'")
 scan = num(find(tally, workload="scan"), "records_per_second")
 raw_scan = num(raw_after("scan_verify", 1000, 0), "events_per_second")
 bar("verifying scan / raw cursor scan with XXH3", scan / raw_scan if scan and raw_scan else None, 0.5,
