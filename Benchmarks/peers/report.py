@@ -262,7 +262,14 @@ def other(name, row, key, unit, beside=""):
 other("W5 payroll: one treasury to 10,000 wallets, one linked batch", find(tally, workload="payroll"), "transfers_per_second", "transfers/s")
 for clients in [1, 16, 256]:
     other(f"W5 hot account: {clients} clients posting single transfers from one treasury", find(tally, workload="hot", clients=clients), "transfers_per_second", "transfers/s")
-other("transfers, batches of 8,000, 10,000 accounts", find(tally, workload="b8000-transfers"), "transfers_per_second", "transfers/s")
+transfers_row = find(tally, workload="b8000-transfers")
+append_row = find(tally, workload="b8000-batch")
+writer_t = num(transfers_row, "writer_cpu_us_per_event")
+writer_a = num(append_row, "writer_cpu_us_per_event")
+other("transfers, batches of 8,000, 10,000 accounts", transfers_row, "transfers_per_second", "transfers/s",
+      f"the writer thread: {fmt(writer_t)} µs CPU a transfer, busy {fmt(num(transfers_row, 'writer_busy'))}; "
+      f"a plain append at 8,000: {fmt(writer_a)} µs, busy {fmt(num(append_row, 'writer_busy'))} "
+      f"(CPU ratio {fmt(writer_a / writer_t if writer_t and writer_a else None)})" if writer_t else "")
 if rebuild:
     other(f"balances rebuild from {fmt(num(rebuild, 'events'))} events of transfers alone (10,000 accounts)", rebuild, "events_per_second",
           "events/s", f"{ratio(replay, raw_scan)} of the raw verifying scan")

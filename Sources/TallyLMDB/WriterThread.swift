@@ -54,6 +54,18 @@ public final class WriterThread: Sendable {
     }
 
     /// Traps unless called on this thread.
+    /// CPU time the thread has used so far, in seconds (`nil` if the system does not say):
+    /// with the wall clock around a workload, how busy the thread was and what each event
+    /// cost it, unaffected by other processes on the machine.
+    public var cpuSeconds: Double? {
+        guard let id = self.threadID.withLockedValue({ $0 }) else { return nil }
+        var clock = clockid_t()
+        guard pthread_getcpuclockid(id, &clock) == 0 else { return nil }
+        var spec = timespec()
+        guard clock_gettime(clock, &spec) == 0 else { return nil }
+        return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+    }
+
     public func preconditionCurrent(file: StaticString = #fileID, line: UInt = #line) {
         precondition(self.isCurrent, "LMDB write transaction off the writer thread '\(self.name)'", file: file, line: line)
     }

@@ -133,6 +133,11 @@ public final class EventLog: Sendable {
     /// Why the log stopped accepting appends, if a commit failed.
     public var failure: LogError? { self.committer?.failureReason }
 
+    /// CPU seconds the writer thread has used since the log opened (`nil` when read-only).
+    /// Every commit runs there, so its time per event is what a workload costs the one
+    /// thread that cannot be scaled; `tally bench` reports it beside the wall clock.
+    public var writerCPUSeconds: Double? { self.writer?.cpuSeconds }
+
     /// Stops accepting appends, lets queued ones commit, and closes the files.
     ///
     /// Subscriptions end. Calling it twice is harmless.

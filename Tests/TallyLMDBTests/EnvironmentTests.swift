@@ -37,6 +37,31 @@ import TallyTesting
         }
     }
 
+    /// The writer thread's CPU time counts what runs on it and only that: a job that spins
+    /// until its own thread clock advanced 50 ms adds at least that, a wait adds almost nothing.
+    @Test func theWriterThreadsCPUTimeCountsItsWork() async throws {
+        let writer = WriterThread(name: "test-writer")
+        defer { writer.stop() }
+        _ = try await writer.run { 0 }
+        let before = try #require(writer.cpuSeconds)
+        try await Task.sleep(for: .milliseconds(50))
+        let idle = try #require(writer.cpuSeconds)
+        #expect(idle - before < 0.02, "an idle writer thread used \(idle - before) s")
+        _ = try await writer.run {
+            func threadSeconds() -> Double {
+                var spec = timespec()
+                clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec)
+                return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
+            }
+            let start = threadSeconds()
+            var spins: UInt64 = 0
+            while threadSeconds() - start < 0.05 { spins &+= 1 }
+            return spins
+        }
+        let busy = try #require(writer.cpuSeconds)
+        #expect(busy - idle >= 0.04, "50 ms of spinning counted \(busy - idle) s")
+    }
+
     @Test func aTransactionAfterCloseIsAnErrorNotACrash() async throws {
         try await withTemporaryDirectory { dir in
             let writer = WriterThread(name: "test-writer")

@@ -291,6 +291,7 @@ extension BenchCommand {
         }
         let bar = ProgressBar(label: "transfers", json: self.json)
         let start = ContinuousClock.now
+        let writerStart = ledger.log.writerCPUSeconds
         var done = 0
         var failed = 0
         while done < self.events {
@@ -311,6 +312,20 @@ extension BenchCommand {
         out.add([
             "workload": "transfers", "transfers": done, "batch": self.batch, "accounts": accounts, "rejected": failed,
             "seconds": elapsed, "transfers_per_second": Double(done) / elapsed,
+            "writer_cpu_us_per_event": Self.writerMicroseconds(ledger, since: writerStart, per: done),
+            "writer_busy": Self.writerBusy(ledger, since: writerStart, over: elapsed),
         ])
+    }
+
+    /// The log's writer thread's CPU time since `start` per event, in microseconds (0 if unknown).
+    static func writerMicroseconds(_ ledger: Ledger, since start: Double?, per events: Int) -> Double {
+        guard let start, let now = ledger.log.writerCPUSeconds, events > 0 else { return 0 }
+        return (now - start) * 1e6 / Double(events)
+    }
+
+    /// The share of `seconds` the log's writer thread was on a CPU since `start` (0 if unknown).
+    static func writerBusy(_ ledger: Ledger, since start: Double?, over seconds: Double) -> Double {
+        guard let start, let now = ledger.log.writerCPUSeconds, seconds > 0 else { return 0 }
+        return (now - start) / seconds
     }
 }

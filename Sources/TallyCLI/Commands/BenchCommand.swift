@@ -42,6 +42,9 @@ struct BenchCommand: AsyncParsableCommand {
             --directory and the fsync latency measured there (200 write + fdatasync).
             Each result prints as soon as it is measured; on a terminal the long workloads
             (batch, single, transfers, mixed) show a progress bar on standard error.
+            batch and transfers also report the log's writer thread: its CPU time per
+            event (writer_cpu_us_per_event) and the share of the run it was busy
+            (writer_busy), which other load on the machine disturbs less than the rate.
             `bash Benchmarks/peers/run.sh` runs these beside the raw LMDB limit, SQLite
             and PostgreSQL and writes docs/benchmarks.md.
             """)
@@ -77,6 +80,7 @@ struct BenchCommand: AsyncParsableCommand {
         if selected.contains("batch") || Self.needsSeed(selected) {
             let bar = ProgressBar(label: "batch", json: self.json)
             let start = ContinuousClock.now
+            let writerStart = ledger.log.writerCPUSeconds
             var appended = 0
             while appended < self.events {
                 let count = min(self.batch, self.events - appended)
@@ -97,6 +101,8 @@ struct BenchCommand: AsyncParsableCommand {
             let fileBytes = (try? FileManager.default.attributesOfItem(atPath: EventLog.logPath(in: root) + "/data.mdb")[.size] as? Int) ?? 0
             out.add(["workload": "batch", "events": appended, "batch": self.batch, "seconds": elapsed,
                          "events_per_second": Double(appended) / elapsed,
+                         "writer_cpu_us_per_event": Self.writerMicroseconds(ledger, since: writerStart, per: appended),
+                         "writer_busy": Self.writerBusy(ledger, since: writerStart, over: elapsed),
                          "disk_bytes_per_event": Double(fileBytes) / Double(max(1, stats.events))])
         }
         if selected.contains("single") {
