@@ -229,4 +229,28 @@ import Testing
             #expect(check.standardOutput.hasPrefix("ok"))
         }
     }
+
+    /// `tally bench batch transfers`: each compared rate covers its own events' indexing
+    /// (and no other workload's), with the writer thread's figures beside it.
+    @Test func benchBatchAndTransfersReportTheirIndexingAndWriter() async throws {
+        try await withTemporaryDirectory(prefix: "tally-cli-bench") { dir in
+            let run = try await runProcess(
+                self.tally, ["bench", "batch", "transfers", "--events", "3000", "--batch", "1000", "--directory", dir.path, "--json"])
+            #expect(run.status == 0, "\(run.standardError)")
+            let lines = try run.standardOutput.split(separator: "\n").map { line in
+                try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            }
+            let batch = try #require(lines.first { $0["workload"] as? String == "batch" })
+            let transfers = try #require(lines.first { $0["workload"] as? String == "transfers" })
+            #expect(batch["events"] as? Int == 3_000)
+            #expect(transfers["transfers"] as? Int == 3_000)
+            #expect(transfers["rejected"] as? Int == 0)
+            for line in [batch, transfers] {
+                let seconds = try #require(line["seconds"] as? Double)
+                let index = try #require(line["index_seconds"] as? Double, "\(line) lacks index_seconds")
+                #expect(index > 0 && index < seconds, "indexing (\(index) s) is timed inside the run (\(seconds) s)")
+                #expect((line["writer_cpu_us_per_event"] as? Double ?? 0) > 0)
+            }
+        }
+    }
 }
