@@ -39,4 +39,20 @@ import Testing
         for account in table.values.reversed() { other.store(account) }
         #expect(other == table, "equality ignores the order accounts were opened in")
     }
+
+    /// Reading ahead (``PaymentsState/warm(_:_:)``) reads the accounts it names through their
+    /// home buckets, ids it does not know read nothing, and nothing changes.
+    @Test func warmingReadsAndChangesNothing() {
+        var table = AccountTable()
+        for number in 0..<1_000 { table.store(self.account("a\(number)", posted: UInt64(number + 1))) }
+        table.update(self.account("a7", posted: 99))
+        let before = table
+        func warm(_ ids: [String]) -> UInt64 {
+            var words = ids.map { DomainID(stringLiteral: $0).hashWord }
+            return words.withUnsafeMutableBufferPointer { table.warm($0) }
+        }
+        #expect(warm((0..<100).map { "a\($0)" }) != 0)
+        #expect(warm((0..<100).map { "unknown\($0)" }) == 0)
+        #expect(table == before && table.current("a7")?.creditsPosted == 99 && table["a7"]?.creditsPosted == 8)
+    }
 }

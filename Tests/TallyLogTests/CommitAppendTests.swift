@@ -51,4 +51,43 @@ import Testing
             #expect(oneError?.code == generalError?.code && oneError?.message == generalError?.message)
         }
     }
+
+    /// Reading ahead is a hint: appends warmed first (ids and streams in the persisted index,
+    /// in the tail, in the batch, new ones) are decided exactly as without it.
+    @Test func warmingChangesNoDecision() async throws {
+        let persisted = event()
+        let inTail = event()
+        let decisions = try await withLog { log, _ in
+            _ = try await log.append(to: "transfer-p", events: [persisted])
+            try await log.checkpointIndex()
+            _ = try await log.append(to: "transfer-t", events: [inTail])
+            func prepared(_ stream: String, _ expected: ExpectedVersion, _ proposed: ProposedEvent) throws -> PreparedStreams {
+                try PreparedStreams(streamID: stream, expectedVersion: expected, event: proposed)
+            }
+            let fresh = event()
+            let appends = [
+                try prepared("transfer-p", .noStream, persisted),  // a retry of a persisted event
+                try prepared("transfer-t", .noStream, inTail),  // a retry of an event in the tail
+                try prepared("transfer-p", .noStream, event()),  // a persisted stream
+                try prepared("transfer-t", .noStream, event()),  // a stream in the tail
+                try prepared("transfer-n", .noStream, fresh),  // new
+                try prepared("transfer-n", .noStream, fresh),  // a retry within the batch
+                try prepared("transfer-n", .exact(0), event()),  // the batch's stream
+            ]
+            let two = try PreparedStreams([StreamAppend(streamID: "transfer-m", expectedVersion: .noStream, events: [event(), event()])])
+            return try await log.withinCommit { append in
+                append.warm(appends + [two])
+                return appends.map { append($0) }
+            }
+        }
+        #expect(decisions.map { (try? $0.get())?.wasDuplicate } == [true, true, nil, nil, false, true, false])
+        #expect(decisions.map { (try? $0.get())?.positions } == [[1], [2], nil, nil, [3], [3], [4]])
+        let codes: [LogError.Code?] = decisions.map { result in
+            guard case .failure(let error) = result else { return nil }
+            return error.code
+        }
+        #expect(codes == [
+            nil, nil, .wrongExpectedVersion, .wrongExpectedVersion, nil, nil, nil,
+        ])
+    }
 }

@@ -21,6 +21,8 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
     /// Index checkpoints since the last snapshot (each covers tens of thousands of log events).
     private var checkpointsSkipped = 0
     private var batchEvents = 0
+    /// What ``warm(from:of:append:)`` read, summed (kept so that the reads are not optimised away).
+    private var warmed: UInt64 = 0
     /// Whether the batch wrote into the committed state's tables (as uncommitted): posted
     /// transfers, balance changes, opened accounts.
     private var folded = false
@@ -148,7 +150,11 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
         outcomes.reserveCapacity(commands.count)
         var events = 0
         var folded = false
+        var warmedEnd = 0
         for index in commands.indices {
+            if index >= warmedEnd, let speculations {
+                warmedEnd = self.warm(from: index, of: speculations, append: append)
+            }
             // A made event exists only for a posted transfer, and carries all of its request.
             if let speculation = speculations?.take(index) {
                 outcomes.append(self.executeMade(speculation, batch: &batch, events: &events, folded: &folded, append: append))
@@ -161,6 +167,32 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
         if folded { self.folded = true }
         return outcomes
     }
+
+    /// Reads ahead what deciding the next ``warmAhead`` made transfers from `start` will read,
+    /// in the write model and in the log (``PaymentsState/warm(_:_:)``, ``CommitAppend/warm(_:)``);
+    /// returns where the next read-ahead starts (the command after the last one read, or the
+    /// next one if none is made yet).
+    private func warm(from start: Int, of speculations: SpeculationFeed, append: CommitAppend) -> Int {
+        var upcoming: [PreparedStreams] = []
+        upcoming.reserveCapacity(Self.warmAhead)
+        var end = start
+        while end < min(speculations.count, start + Self.warmAhead), let speculation = speculations.peek(end) {
+            upcoming.append(speculation.streams)
+            end += 1
+        }
+        guard end > start else { return start + 1 }
+        let read = self.committed.withLock { state in
+            state.warm(end - start) { speculations.peek(start + $0)?.transfer }
+        }
+        self.warmed &+= read
+        append.warm(upcoming)
+        return end
+    }
+
+    /// How many made transfers ``warm(from:of:append:)`` reads ahead at a time: enough for the
+    /// processor to overlap their misses, few enough that what they read stays in cache
+    /// until they are decided.
+    static let warmAhead = 32
 
     /// Decides one command, appends its events if it is accepted and folds them into `batch`.
     private func executeOne(

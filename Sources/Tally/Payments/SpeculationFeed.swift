@@ -58,6 +58,13 @@ final class SpeculationFeed: @unchecked Sendable {
         return self.slots[index]
     }
 
+    /// Writer only: the speculation of command `index` if it is made, without noting that
+    /// the writer reached it (to read ahead).
+    func peek(_ index: Int) -> PaymentsModel.Speculation? {
+        guard index < self.published.load(ordering: .acquiring) else { return nil }
+        return self.slots[index]
+    }
+
     /// Whether the writer has decided every command (the producer can stop).
     var isConsumed: Bool { self.consumed.load(ordering: .relaxed) >= self.slots.count }
 }

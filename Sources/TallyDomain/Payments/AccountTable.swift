@@ -87,6 +87,24 @@ public struct AccountTable: Sendable, Equatable {
         self.entries[number].account = account
     }
 
+    /// Reads the accounts whose ``DomainID/hashWord``s `words` holds: first every home
+    /// bucket, then every entry they name (balances included), each pass a short loop of
+    /// independent reads. Overwrites `words`; returns a value made from what it read
+    /// (``PaymentsState/warm(_:_:)``).
+    func warm(_ words: UnsafeMutableBufferPointer<UInt64>) -> UInt64 {
+        for index in words.indices {
+            words[index] = self.index.candidate(words[index]).map { UInt64(truncatingIfNeeded: $0) &+ 1 } ?? 0
+        }
+        var read: UInt64 = 0
+        self.entries.withUnsafeBufferPointer { entries in
+            for word in words where word > 0 && word <= UInt64(entries.count) {
+                let account = entries[Int(word) - 1].account
+                read &+= account.id.hashWord &+ account.debitsPosted &+ account.creditsPending
+            }
+        }
+        return read
+    }
+
     /// Whether a batch's changes are in the table.
     public var hasUncommitted: Bool { !self.undo.isEmpty || self.entries.count > self.visible }
 

@@ -40,6 +40,31 @@ public struct PaymentsState: Sendable, Equatable {
         changes.accounts.removeAll(keepingCapacity: true)
     }
 
+    /// Reads what deciding the transfers `transfer(0) ..< transfer(count)` will read (their
+    /// accounts and their ids' places in the transfer index) and returns a value made from
+    /// it, which the caller keeps so that the reads stay. `nil` transfers are skipped. A hint
+    /// for speed only: it changes nothing.
+    ///
+    /// Deciding transfers one at a time waits for each table's cache miss in turn. Here each
+    /// kind of read is a short loop over all of them with nothing else to do, so the
+    /// processor overlaps the misses, and the decisions after it find the lines in cache.
+    public func warm(_ count: Int, _ transfer: (Int) -> Transfer?) -> UInt64 {
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 3 * max(1, count)) { words in
+            var accounts = 0
+            var ids = 2 * count
+            for index in 0..<count {
+                guard let transfer = transfer(index) else { continue }
+                words[accounts] = transfer.debitAccount.hashWord
+                words[accounts + 1] = transfer.creditAccount.hashWord
+                words[ids] = transfer.id.hashWord
+                accounts += 2
+                ids += 1
+            }
+            let read = self.transfers.warm(UnsafeBufferPointer(rebasing: words[(2 * count)..<ids]))
+            return read &+ self.accounts.warm(UnsafeMutableBufferPointer(rebasing: words[..<accounts]))
+        }
+    }
+
     /// Accounts owned by `agent`, by id.
     public func accounts(ofAgent agent: DomainID) -> [Account] {
         self.accounts.values.filter { $0.agent == agent }.sorted { $0.id < $1.id }

@@ -39,6 +39,17 @@ struct SlotIndex: Sendable {
         }
     }
 
+    /// The slot its home bucket names if that bucket's tag is the one of `hashWord` (a
+    /// ``DomainID/hashWord``), else `nil`: one read, to read ahead (a later lookup checks).
+    @inline(__always)
+    func candidate(_ hashWord: UInt64) -> Int? {
+        guard !self.buckets.isEmpty else { return nil }
+        let tag = UInt32(truncatingIfNeeded: hashWord >> 32)
+        let bucket = self.buckets[Int(tag) & (self.buckets.count - 1)]
+        guard bucket != 0, UInt32(truncatingIfNeeded: bucket >> 32) == tag else { return nil }
+        return Int(UInt32(truncatingIfNeeded: bucket)) - 1
+    }
+
     /// Numbers `id` with `slot`, unless `matches` says a candidate slot already holds `id`
     /// (then returns `false`: ids are unique).
     @inline(__always)

@@ -70,6 +70,14 @@ public struct TransferTable: Sendable, Equatable {
         self.slot(of: id).map { self.item($0) }
     }
 
+    /// Reads the home buckets of the ids whose ``DomainID/hashWord``s `words` holds, in one
+    /// short loop; returns a value made from what it read (``PaymentsState/warm(_:_:)``).
+    func warm(_ words: UnsafeBufferPointer<UInt64>) -> UInt64 {
+        var read: UInt64 = 0
+        for word in words { read &+= UInt64(truncatingIfNeeded: self.index.candidate(word) ?? 0) }
+        return read
+    }
+
     /// Adds a new transfer of the batch being committed (its id must be new).
     public mutating func addUncommitted(_ transfer: Transfer) {
         self.append(transfer)

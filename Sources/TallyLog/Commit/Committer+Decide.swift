@@ -62,6 +62,31 @@ extension Committer {
         return .acceptOne(head: current)
     }
 
+    /// ``CommitAppend/warm(_:)``: for each one-event append of `upcoming`, reads what
+    /// ``decideOne(_:stream:key:txn:overlay:)`` will: the tail's id and stream entries and
+    /// the persisted index's id and stream filters. What it reads is summed into
+    /// ``WriterState/warmed`` so that the reads stay.
+    func warm(_ upcoming: [PreparedStreams]) {
+        // One kind of read a loop, each a few instructions an append, so that many misses
+        // are in flight at once.
+        var sum: UInt64 = 0
+        self.tail.withLockedValue { tail in
+            for prepared in upcoming where prepared.append.eventCount == 1 {
+                sum &+= tail.ids.warm(prepared.append.streams[0].events[0].key)
+            }
+            for prepared in upcoming where prepared.append.eventCount == 1 {
+                sum &+= tail.streams[prepared.append.streams[0].key]?.lastVersion ?? 0
+            }
+        }
+        for prepared in upcoming where prepared.append.eventCount == 1 {
+            sum &+= self.state.persistedIDs.warm(prepared.append.streams[0].events[0].key.bloomHash)
+        }
+        for prepared in upcoming where prepared.append.eventCount == 1 {
+            sum &+= self.state.persistedStreams.warm(prepared.append.streams[0].streamHash)
+        }
+        self.state.warmed &+= sum
+    }
+
     private static func wrongVersion(_ stream: PreparedStream, _ current: UInt64?) -> LogError {
         let actual = current.map { "version \($0)" } ?? "no stream"
         return LogError(
@@ -135,7 +160,7 @@ extension Committer {
         if let version = overlay.heads[stream.key] { return version }
         if let tailHead = tailHead ?? self.tail.withLockedValue({ $0.streams[stream.key]?.lastVersion }) { return tailHead }
         if let cached = self.state.heads[stream.key] { return cached }
-        guard self.state.persistedStreams.mayContain(XXH3.hash(stream.streamBytes)) else { return nil }
+        guard self.state.persistedStreams.mayContain(stream.streamHash) else { return nil }
         let version = try txn.withCursor(self.databases.streams) { cursor in
             try persistedHead(of: stream.streamBytes, cursor: &cursor)
         }

@@ -133,7 +133,7 @@ extension Committer {
                 case .append(let pending):
                     committed.outcomes[index] = decideAndWrite(pending.prepared, report: true)
                 case .command(let command):
-                    committed.finishers[index] = command.run(CommitAppend(prepared: decideAndWrite))
+                    committed.finishers[index] = command.run(CommitAppend(prepared: decideAndWrite, warm: self.warm))
                 }
                 if let storageError { throw storageError }
             }

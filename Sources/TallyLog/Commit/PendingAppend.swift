@@ -1,12 +1,24 @@
 import Foundation
+import TallyChecksum
 
 /// One stream of an append, validated and pre-encoded.
 struct PreparedStream: Sendable {
     let key: StreamKey
     var streamID: String { self.key.id }
     let streamBytes: [UInt8]
+    /// XXH3 of `streamBytes`, unkeyed, as the persisted streams filter holds stream ids;
+    /// made with the rest, off the writer thread.
+    let streamHash: UInt64
     let expectedVersion: ExpectedVersion
     let events: [PreparedEvent]
+
+    init(key: StreamKey, streamBytes: [UInt8], expectedVersion: ExpectedVersion, events: [PreparedEvent]) {
+        self.key = key
+        self.streamBytes = streamBytes
+        self.streamHash = streamBytes.withUnsafeBytes { XXH3.hash($0) }
+        self.expectedVersion = expectedVersion
+        self.events = events
+    }
 }
 
 /// An append waiting in the committer's queue, with the caller to wake.

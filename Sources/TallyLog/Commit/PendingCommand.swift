@@ -5,9 +5,25 @@
 /// caller's task (then the writer thread only decides and writes them).
 public struct CommitAppend {
     let body: (PreparedAppend, _ report: Bool) -> Result<AppendResult, LogError>
+    let warmBody: ([PreparedStreams]) -> Void
 
-    init(prepared body: @escaping (PreparedAppend, _ report: Bool) -> Result<AppendResult, LogError>) {
+    init(
+        prepared body: @escaping (PreparedAppend, _ report: Bool) -> Result<AppendResult, LogError>,
+        warm: @escaping ([PreparedStreams]) -> Void = { _ in }
+    ) {
         self.body = body
+        self.warmBody = warm
+    }
+
+    /// Reads ahead what deciding `upcoming` (the next appends of this command, in order)
+    /// will look up: the tail index and the persisted index's filters, for each one-event
+    /// append. A hint for speed only: it changes nothing, and an append decides the same
+    /// whether it was warmed or not.
+    ///
+    /// Deciding appends one at a time between other work waits for each table's cache miss
+    /// in turn; this loop has nothing else to do, so the processor overlaps its misses.
+    public func warm(_ upcoming: [PreparedStreams]) {
+        self.warmBody(upcoming)
     }
 
     /// Checks `streams` (as ``EventLog/append(_:)`` does), then decides and writes them.

@@ -18,6 +18,8 @@ final class WriterState: @unchecked Sendable {
     var persistedIDs = BloomFilter()
     /// Every stream in the persisted `streams` index, by the XXH3 of its id bytes.
     var persistedStreams = BloomFilter()
+    /// What ``Committer/warm(_:)`` read, summed (kept so that the reads are not optimised away).
+    var warmed: UInt64 = 0
     /// Reused between batches so the commit path does not allocate per batch.
     var scratchBatchIDs = EventIDTable(minimumCapacity: 4_096)
     var scratchRequestIDs = EventIDTable(minimumCapacity: 4_096)

@@ -78,6 +78,14 @@ struct BloomFilter: Sendable {
         self.count += 1
     }
 
+    /// Reads the block `hash` falls in, in every stage, and returns a word of each summed:
+    /// to read ahead of ``mayContain(_:)``.
+    func warm(_ hash: UInt64) -> UInt64 {
+        var read: UInt64 = 0
+        for stage in self.stages where stage.count > 0 { read &+= stage.withBlock(hash) { $0[0] } }
+        return read
+    }
+
     /// `false`: the key was certainly never inserted.
     func mayContain(_ hash: UInt64) -> Bool {
         let bits = Self.bits(hash)

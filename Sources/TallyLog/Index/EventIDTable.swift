@@ -69,6 +69,12 @@ struct EventIDTable: Sendable {
         }
     }
 
+    /// Reads the home slot of `key` (one cache line) and returns what it holds there, to read
+    /// ahead of a lookup.
+    func warm(_ key: EventKey) -> UInt64 {
+        self.slots.withUnsafeBufferPointer { $0[self.home(key)].position }
+    }
+
     /// Stores `position` for `key`; returns `false` (and changes nothing) if `key` is present.
     @discardableResult
     mutating func insert(_ key: EventKey, position: UInt64) -> Bool {
