@@ -140,7 +140,8 @@ bar("W1 / raw append (batch 1,000, no index)", w1 / raw1000 if w1 and raw1000 el
     "perf (2026-12-06, after the callers are resumed before the tail is filled): the writer thread is the limit, busy "
     "~90% of the run; of its time the tail index's add ~22% (now while the client prepares its next append), the record "
     "write with its SHA-256 seal ~17%, the append's decide (event-id and stream-version lookups) ~16%, LMDB's page writes "
-    "and commit most of the rest (the index flush falls outside a 200 k-event run: the tail holds 200 k); the client's "
+    "and commit most of the rest; since 2026-12-06 (seventh session) the run also ends by indexing its own events "
+    "(timed; index_seconds in the bench's JSON), as a writer that keeps appending pays it; the client's "
     "checks run on two tasks beside it. "
     f"Raw LMDB with two random-keyed index puts a record reaches {fmt(raw_idx)} events/s here. The format's own "
     f"floor (lmdb_format_floor.c: format v1's checks, record, chain and seal in plain C on one thread) reaches "
@@ -161,13 +162,12 @@ bar("W2 256 tasks / SQLite single writer", single256 / sqlite_w2 if single256 an
 t8000 = num(find(tally, workload="b8000-transfers"), "transfers_per_second")
 a8000 = num(find(tally, workload="b8000-batch"), "events_per_second")
 bar("transfers / own append, batch 8,000", t8000 / a8000 if t8000 and a8000 else None, 0.5,
-    "perf (2026-12-06, sixth session): per transfer the writer thread does 1.5-1.8x a plain append's work "
-    "(~3.9-4.5 k samples at 2 kHz for 400 k transfers against ~2.2-3.0 k for 400 k appends; 2.3-2.6x before the "
-    "session) and is busy ~87% of the run; the rest is the fsync and the client building the next batch, as for appends. "
-    "What is left is mostly cache misses (two accounts, the transfer index, the id and stream lookups of a new stream) "
-    "and reference counting of the 16-byte stream ids. On this VM the ratio swings 0.40-0.59 between runs: fresh "
-    "memory costs a host fault (virtio-balloon free page reporting), which lands on whichever phase grows the "
-    "page cache when the warm pages are used up; docs/benchmarks.md, 'Transfers: the write model in compact tables'")
+    "perf (2026-12-06, seventh session): per transfer the writer thread does ~1.25x a plain append's work "
+    "(~3.0-3.1 k samples at 2 kHz for 400 k transfers against ~2.4-2.5 k for 400 k appends; 1.5-1.8x before the "
+    "session, 2.3-2.6x before the sixth) and is busy ~87% of the run. Each of the two runs now ends by indexing "
+    "its own events; before, a 200 k-event append run left its indexing to the transfers run after it. On this VM the "
+    "ratio swings about +-10% between runs (fresh memory costs a host fault: virtio-balloon free page reporting); "
+    "docs/benchmarks.md, 'Transfers: each run pays its own indexing, and reading ahead'")
 scan = num(find(tally, workload="scan"), "records_per_second")
 raw_scan = num(raw_after("scan_verify", 1000, 0), "events_per_second")
 bar("verifying scan / raw cursor scan with XXH3", scan / raw_scan if scan and raw_scan else None, 0.5,
