@@ -20,11 +20,11 @@ extension Payments {
     static func transferDecision(
         _ request: TransferRequest, state: borrowing PaymentsState, changes: borrowing PaymentChanges, now: UInt64
     ) throws(Rejection) -> (outcome: PaymentOutcome, fold: PreparedFold?) {
-        if let exists = try self.existing(request, state: state, changes: changes) { return (exists, nil) }
+        var transfer = Self.newTransfer(request)
+        if let exists = try self.existing(transfer, state: state, changes: changes) { return (exists, nil) }
         if let timeout = request.timeoutNanoseconds, timeout == 0 || timeout > Self.timeoutNanosecondsMax {
             throw Rejection(.invalidTimeout, "a pending transfer's timeout must be between 1 ns and 30 days; got \(timeout) ns")
         }
-        var transfer = Self.newTransfer(request)
         if let timeout = request.timeoutNanoseconds {
             let (expiry, overflow) = now.addingReportingOverflow(timeout)
             transfer.expiresAt = overflow ? .max : expiry
@@ -64,25 +64,9 @@ extension Payments {
         return PreparedFold(transfer: transfer, debit: debit, credit: credit)
     }
 
-    /// `transfer_exists` when a transfer with the request's id exists with the same fields; a
-    /// rejection when its fields differ or the request's free text is invalid; else `nil`.
-    private static func existing(
-        _ request: TransferRequest, state: borrowing PaymentsState, changes: borrowing PaymentChanges
-    ) throws(Rejection) -> PaymentOutcome? {
-        try FreeText.validate(request.memo, field: "memo", max: FreeText.memoBytesMax)
-        try FreeText.validate(request.externalReference, field: "external_ref", max: FreeText.referenceBytesMax)
-        guard let existing = changes.transfer(request.id, state) else { return nil }
-        let same =
-            existing.kind == (request.timeoutNanoseconds == nil ? .posted : .pending)
-            && existing.debitAccount == request.debitAccount && existing.creditAccount == request.creditAccount
-            && existing.amount == request.amount && existing.currency == request.currency && existing.memo == request.memo
-            && existing.externalReference == request.externalReference
-            && existing.timeoutNanoseconds == request.timeoutNanoseconds
-        guard same else { throw Self.existsWithDifferentFields(request.id) }
-        return .exists(.transferExists)
-    }
-
-    /// ``existing(_:state:changes:)`` for a transfer made from its request (the same fields).
+    /// `transfer_exists` when a transfer with the id of `made` (a request's, ``newTransfer(_:)``)
+    /// exists with the same fields; a rejection when its fields differ or the request's free
+    /// text is invalid; else `nil`.
     private static func existing(
         _ made: Transfer, state: borrowing PaymentsState, changes: borrowing PaymentChanges
     ) throws(Rejection) -> PaymentOutcome? {
