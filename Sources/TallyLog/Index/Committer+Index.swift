@@ -111,18 +111,16 @@ extension Committer {
     /// The first 16 bytes of a stream id as two big-endian integers (zeros past its end):
     /// comparing them orders ids as their bytes do, as far as those 16 bytes go.
     static func sortPrefix(_ streamID: String) -> (high: UInt64, low: UInt64) {
-        var high: UInt64 = 0
-        var low: UInt64 = 0
-        var shift = 0
-        for byte in streamID.utf8.prefix(16) {
-            if shift < 64 {
-                high |= UInt64(byte) << (56 - shift)
-            } else {
-                low |= UInt64(byte) << (120 - shift)
+        // The bytes copied into 16 zeroed bytes and loaded as two big-endian words: walking
+        // the string's UTF-8 view a byte at a time was a tenth of an index checkpoint.
+        var streamID = streamID
+        return streamID.withUTF8 { bytes in
+            var words: (UInt64, UInt64) = (0, 0)
+            withUnsafeMutableBytes(of: &words) { words in
+                words.copyMemory(from: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(bytes).prefix(16)))
             }
-            shift += 8
+            return (UInt64(bigEndian: words.0), UInt64(bigEndian: words.1))
         }
-        return (high, low)
     }
 
     /// Merges the newest ``Limits/idRunMergeFanIn`` runs when they are of similar size (each
