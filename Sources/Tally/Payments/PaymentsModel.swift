@@ -173,6 +173,9 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
     /// returns where the next read-ahead starts (the command after the last one read, or the
     /// next one if none is made yet).
     private func warm(from start: Int, of speculations: SpeculationFeed, append: CommitAppend) -> Int {
+        // Nothing made here (another kind of command, or the producer is behind): try again
+        // at the next command, without allocating.
+        guard speculations.peek(start) != nil else { return start + 1 }
         var upcoming: [PreparedStreams] = []
         upcoming.reserveCapacity(Self.warmAhead)
         var end = start
@@ -180,7 +183,6 @@ final class PaymentsModel: CommitListener, @unchecked Sendable {
             upcoming.append(speculation.streams)
             end += 1
         }
-        guard end > start else { return start + 1 }
         let read = self.committed.withLock { state in
             state.warm(end - start) { speculations.peek(start + $0)?.transfer }
         }
